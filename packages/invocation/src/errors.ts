@@ -1,0 +1,52 @@
+/** gRPC status codes; invocation errors carry one so every API can map them (spec §3.6, §4.3). */
+export const GrpcCode = {
+  OK: 0,
+  Canceled: 1,
+  Unknown: 2,
+  InvalidArgument: 3,
+  DeadlineExceeded: 4,
+  NotFound: 5,
+  AlreadyExists: 6,
+  PermissionDenied: 7,
+  ResourceExhausted: 8,
+  FailedPrecondition: 9,
+  Aborted: 10,
+  OutOfRange: 11,
+  Unimplemented: 12,
+  Internal: 13,
+  Unavailable: 14,
+  DataLoss: 15,
+  Unauthenticated: 16,
+} as const;
+export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode];
+
+const CODE_NAMES = Object.fromEntries(Object.entries(GrpcCode).map(([k, v]) => [v, k])) as Record<number, string>;
+
+export function grpcCodeName(code: number): string {
+  return CODE_NAMES[code] ?? `Code(${code})`;
+}
+
+/**
+ * An invocation failed before the callee app answered. `message` is the bare description;
+ * `toString()` gives Go's `rpc error: code = X desc = …` form, which Dapr puts in its HTTP
+ * error bodies (spec §4.3).
+ */
+export class InvocationError extends Error {
+  override readonly name = "InvocationError";
+  constructor(
+    readonly code: GrpcCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** Go's status error text, as daprd's HTTP API shows it. */
+  get rpcText(): string {
+    return `rpc error: code = ${grpcCodeName(this.code)} desc = ${this.message}`;
+  }
+}
+
+export function isInvocationError(err: unknown): err is InvocationError {
+  return err instanceof InvocationError;
+}
