@@ -30,3 +30,19 @@ export type { SpanContext } from "./headers/trace-context.js";
 export { forwardedValue, IDENTITY_HEADERS, stampLocalCall, stampRemoteCall, stripIdentityHeaders } from "./headers/caller-stamps.js";
 export type { RemoteCallStamp } from "./headers/caller-stamps.js";
 export { detectHostIp, detectHostname } from "./headers/host-info.js";
+
+// --- internal protocol framing ---
+export { CALL_LOCAL_STREAM_CHUNK_SIZE, chunkBody } from "./internal/stream-chunker.js";
+export {
+  fromInternalRequest,
+  fromInternalResponse,
+  metadataFromProto,
+  metadataToProto,
+  toInternalRequest,
+  toInternalResponse,
+  verbFromProto,
+  verbToProto,
+} from "./internal/proto-convert.js";
+export type { ProtoMetadataMap } from "./internal/proto-convert.js";
+export { writeRequestStream, writeResponseStream } from "./internal/call-local-stream-writer.js";
+export { readRequestStream, readResponseStream } from "./internal/call-local-stream-reader.js";
