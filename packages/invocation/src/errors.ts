@@ -36,9 +36,21 @@ export class InvocationError extends Error {
   constructor(
     readonly code: GrpcCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; plain?: boolean },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.plain = options?.plain ?? false;
+  }
+
+  /**
+   * True for errors that daprd reports as plain Go errors rather than gRPC statuses (name
+   * resolution, retries exhausted): the HTTP API then shows the bare message.
+   */
+  readonly plain: boolean;
+
+  /** The text daprd puts after `err: ` in an ERR_DIRECT_INVOKE body. */
+  get apiText(): string {
+    return this.plain ? this.message : this.rpcText;
   }
 
   /** Go's status error text, as daprd's HTTP API shows it. */

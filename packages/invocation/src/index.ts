@@ -1,4 +1,44 @@
-export {};
+// --- model ---
+export { Metadata } from "./model/metadata.js";
+export type { MetadataInit } from "./model/metadata.js";
+export { BodyTooLargeError, bodyFromBytes, discardBody, emptyBody, limitBody, readBody } from "./model/body.js";
+export type { BodyStream } from "./model/body.js";
+export { BodyNotReplayableError, ReplayableBody } from "./model/replayable-body.js";
+export { HTTP_VERBS, isHttpVerb } from "./model/invoke-request.js";
+export type { HttpVerb, InvokeRequest } from "./model/invoke-request.js";
+export { isGrpcStatus } from "./model/invoke-response.js";
+export type { InvokeResponse } from "./model/invoke-response.js";
+export type { AppIdentity, InvokeContext } from "./model/invoke-context.js";
+export { GrpcCode, InvocationError, grpcCodeName, isInvocationError } from "./errors.js";
+export { silentLogger } from "./logger.js";
+export type { LogFn, Logger } from "./logger.js";
+
+// --- messaging ---
+export { BUILT_IN_RETRY, DirectMessaging } from "./messaging/direct-messaging.js";
+export type { DirectMessagingOptions, InvokeOptions } from "./messaging/direct-messaging.js";
+export { CalleeDispatcher } from "./messaging/callee-dispatcher.js";
+export type { CalleeDispatcherOptions, DispatchOptions } from "./messaging/callee-dispatcher.js";
+export type { RemoteInvoker } from "./messaging/remote-invoker.js";
+
+// --- internal gRPC transport ---
+export { InternalGrpcClient } from "./internal/internal-client.js";
+export type { InternalGrpcClientOptions } from "./internal/internal-client.js";
+export { InternalGrpcServer } from "./internal/internal-server.js";
+export type { InternalGrpcServerOptions } from "./internal/internal-server.js";
+export { CALL_LOCAL_PATH, CALL_LOCAL_STREAM_PATH, serviceInvocationDefinition } from "./internal/service-definition.js";
+
+// --- app channels ---
+export type { AppChannel } from "./channel/app-channel.js";
+export { HttpAppChannel } from "./channel/http-app-channel.js";
+export type { HttpAppChannelOptions } from "./channel/http-app-channel.js";
+export { appRequestTarget } from "./channel/app-url.js";
+
+// --- filters ---
+export { compose } from "./filters/filter.js";
+export type { Filter, Invoke } from "./filters/filter.js";
+export { accessLog } from "./filters/access-log.js";
+export type { AccessLogOptions } from "./filters/access-log.js";
+export { concurrencyLimit } from "./filters/concurrency-limit.js";
 
 // --- headers & messaging helpers ---
 export { cleanPath } from "./messaging/clean-path.js";

@@ -1,0 +1,347 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { pipeline } from "node:stream/promises";
+import {
+  BodyTooLargeError,
+  GrpcCode,
+  InvocationError,
+  discardBody,
+  httpHeadersFromMetadata,
+  httpStatusFromGrpcCode,
+  isGrpcStatus,
+  isHttpVerb,
+  limitBody,
+  metadataFromHttpHeaders,
+  readBody,
+} from "@courier/invocation";
+import type { DirectMessaging, InvokeRequest, InvokeResponse, Logger } from "@courier/invocation";
+import { apiError } from "../errors.js";
+import type { ApiErrorName } from "../errors.js";
+import { MalformedPathError, routeInvocation } from "./invoke-route.js";
+
+export interface HttpApiOptions {
+  messaging: DirectMessaging;
+  log: Logger;
+  maxBodySize: number;
+  readBufferSize: number;
+  daprApiToken?: string;
+  /** Readiness as spec §4.4 defines it; the runtime owns the state. */
+  readiness: { ready(): string[]; outboundReady(): boolean };
+  metadata: () => Record<string, unknown>;
+}
+
+const NO_APP_ID = "failed getting app id either from the URL path or the header dapr-app-id";
+
+/** The app-facing HTTP API (spec §4): invocation in its three forms, health and metadata. */
+export class HttpApiServer {
+  readonly #opts: HttpApiOptions;
+  readonly #servers: http.Server[] = [];
+  readonly #extended = new Map<string, string>();
+  #draining = false;
+
+  constructor(opts: HttpApiOptions) {
+    this.#opts = opts;
+  }
+
+  get extendedMetadata(): ReadonlyMap<string, string> {
+    return this.#extended;
+  }
+
+  async listen(port: number, addresses: readonly string[]): Promise<number> {
+    let bound = port;
+    for (const host of addresses) {
+      const server = http.createServer(
+        {
+          maxHeaderSize: this.#opts.readBufferSize,
+          // spec §4.1: read-header timeout 10 s; bodies may stream for as long as they need.
+          headersTimeout: 10_000,
+          requestTimeout: 0,
+          keepAliveTimeout: 65_000,
+        },
+        (req, res) => {
+          this.#handle(req, res).catch((err) => {
+            this.#opts.log.error({ err: String(err?.stack ?? err) }, "http api handler failed");
+            if (!res.headersSent) writeJson(res, 500, { errorCode: "ERR_DIRECT_INVOKE", message: String(err?.message ?? err) });
+            else res.destroy();
+          });
+        },
+      );
+      server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+        // Malformed requests get an answer and a closed socket, never a crash (bad input rule).
+        if (!socket.writable) return socket.destroy();
+        const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+        const reason = status === 431 ? "Request Header Fields Too Large" : "Bad Request";
+        socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(bound, host, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+      bound = (server.address() as AddressInfo).port;
+      this.#servers.push(server);
+    }
+    return bound;
+  }
+
+  /** Stops accepting; in-flight requests finish; idle keep-alive sockets close. */
+  async close(): Promise<void> {
+    this.#draining = true;
+    await Promise.all(
+      this.#servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      ),
+    );
+  }
+
+  forceClose(): void {
+    for (const server of this.#servers) server.closeAllConnections();
+  }
+
+  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.#draining) res.setHeader("Connection", "close");
+    const rawUrl = req.url ?? "/";
+    const { path: rawPath, query } = splitTarget(rawUrl);
+
+    // Health and metadata come first: they are not invocations even with dapr-app-id (spec §4.1).
+    const apiPath = rawPath.replace(/\/{2,}/g, "/").replace(/(.)\/$/, "$1");
+    if (apiPath === "/v1.0/healthz" || apiPath === "/v1.0/healthz/outbound") {
+      if (req.method !== "GET" && req.method !== "HEAD") return this.#fail(res, "ERR_MALFORMED_REQUEST", `method ${req.method} not allowed`, 405);
+      return this.#health(apiPath.endsWith("outbound"), query, res);
+    }
+    if (!this.#authorized(req)) {
+      res.writeHead(401, { "Content-Type": "text/plain; charset=utf-8" });
+      res.end("invalid api token");
+      req.resume();
+      return;
+    }
+    if (apiPath === "/v1.0/metadata" || apiPath.startsWith("/v1.0/metadata/")) return this.#metadata(apiPath, req, res);
+
+    let route;
+    try {
+      route = routeInvocation(rawPath, req.headers);
+    } catch (err) {
+      if (err instanceof MalformedPathError) return this.#fail(res, "ERR_MALFORMED_REQUEST", err.message, undefined, req);
+      throw err;
+    }
+    if (!route) return this.#fail(res, "ERR_DIRECT_INVOKE_NO_APP_ID", NO_APP_ID, undefined, req);
+    await this.#invoke(route.target, route.method, route.form, query, req, res);
+  }
+
+  async #invoke(
+    target: string,
+    method: string,
+    form: "header" | "basic-auth" | "url",
+    query: string,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): Promise<void> {
+    const { maxBodySize, log } = this.#opts;
+    const chunked = req.headers["transfer-encoding"] !== undefined;
+    const declared = req.headers["content-length"];
+    const contentLength = chunked ? undefined : declared === undefined ? 0 : Number(declared);
+    if (contentLength !== undefined && contentLength > maxBodySize) {
+      res.setHeader("Connection", "close");
+      return this.#invokeFailed(res, target, new BodyTooLargeError(maxBodySize).message, 500, req);
+    }
+
+    const drop = ["dapr-api-token"];
+    if (form === "header") drop.push("dapr-app-id");
+    if (form === "basic-auth") drop.push("authorization");
+    const verb = (req.method ?? "GET").toUpperCase();
+    const request: InvokeRequest = {
+      method,
+      // spec §4.2: unknown verbs become POST.
+      verb: isHttpVerb(verb) && verb !== "NONE" ? verb : "POST",
+      query,
+      contentType: req.headers["content-type"] ?? "",
+      dataTypeUrl: "",
+      metadata: metadataFromHttpHeaders(req.rawHeaders, { drop }),
+      body: limitBody(req, maxBodySize),
+      contentLength,
+    };
+
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort(new InvocationError(GrpcCode.Canceled, "context canceled"));
+    };
+    res.once("close", onClose);
+
+    let response: InvokeResponse;
+    try {
+      response = await this.#opts.messaging.invoke(target, request, { signal: abort.signal });
+    } catch (err) {
+      res.off("close", onClose);
+      if (!req.readableEnded) req.resume();
+      if (err instanceof InvocationError) {
+        const status = err.code === GrpcCode.PermissionDenied ? 403 : 500;
+        return this.#invokeFailed(res, target, err.apiText, status, req);
+      }
+      if (err instanceof BodyTooLargeError) return this.#invokeFailed(res, target, err.message, 500, req);
+      log.warn({ err: String((err as Error)?.stack ?? err) }, "invocation failed unexpectedly");
+      return this.#invokeFailed(res, target, String((err as Error)?.message ?? err), 500, req);
+    }
+
+    try {
+      await this.#writeResponse(response, contentLength === undefined, req, res);
+    } catch (err) {
+      // spec §4.3: a failure after the headers went out can only truncate the response.
+      log.warn({ target, err: String((err as Error)?.message ?? err) }, "response stream failed");
+      if (!res.headersSent) {
+        const text = err instanceof InvocationError ? err.apiText : String((err as Error)?.message ?? err);
+        this.#invokeFailed(res, target, text, 500, req);
+      } else res.destroy();
+    } finally {
+      res.off("close", onClose);
+    }
+  }
+
+  async #writeResponse(response: InvokeResponse, streamingRequest: boolean, req: http.IncomingMessage, res: http.ServerResponse) {
+    const headers = httpHeadersFromMetadata(response.headers);
+
+    if (isGrpcStatus(response.status)) {
+      // spec §4.3: a gRPC app's status maps to HTTP; errors are shown as the protojson Status.
+      const status = httpStatusFromGrpcCode(response.status);
+      if (status !== 200) {
+        await discardBody(response.body);
+        const body = JSON.stringify({
+          code: response.status,
+          message: response.statusMessage,
+          details: response.statusDetails.map((d) => ({ "@type": d.typeUrl, value: Buffer.from(d.value).toString("base64") })),
+        });
+        return writeBuffered(res, status, headers, "application/json", Buffer.from(body));
+      }
+      return this.#stream(res, 200, headers, response.contentType, response, req);
+    }
+
+    if (!streamingRequest && (response.status < 200 || response.status > 399)) {
+      // spec §4.3: an error answer is buffered (bounded) and sent with its real length.
+      const body = await readBody(response.body, this.#opts.maxBodySize);
+      return writeBuffered(res, response.status, headers, response.contentType || "application/json", body);
+    }
+    return this.#stream(res, response.status, headers, response.contentType, response, req);
+  }
+
+  async #stream(
+    res: http.ServerResponse,
+    status: number,
+    headers: [string, string][],
+    contentType: string,
+    response: InvokeResponse,
+    req: http.IncomingMessage,
+  ) {
+    for (const [name, values] of groupHeaders(headers)) res.setHeader(name, values);
+    if (contentType) res.setHeader("Content-Type", contentType);
+    res.writeHead(status);
+    if (req.method === "HEAD") {
+      await discardBody(response.body);
+      res.end();
+      return;
+    }
+    // pipeline gives back-pressure: the app's body is pulled only as fast as the caller reads.
+    await pipeline(response.body, res);
+  }
+
+  #health(outbound: boolean, query: string, res: http.ServerResponse) {
+    if (outbound) {
+      if (this.#opts.readiness.outboundReady()) return void res.writeHead(204).end();
+      return this.#fail(res, "ERR_OUTBOUND_HEALTH_NOT_READY", "dapr outbound is not ready");
+    }
+    const appid = new URLSearchParams(query).get("appid");
+    const self = this.#opts.messaging.self.appId;
+    if (appid !== null && appid !== self) {
+      return this.#fail(res, "ERR_HEALTH_APPID_NOT_MATCH", `dapr app-id does not match`);
+    }
+    const missing = this.#opts.readiness.ready();
+    if (missing.length === 0) return void res.writeHead(204).end();
+    return this.#fail(res, "ERR_HEALTH_NOT_READY", `dapr is not ready: [${missing.join(" ")}]`);
+  }
+
+  #metadata(path: string, req: http.IncomingMessage, res: http.ServerResponse) {
+    if (path === "/v1.0/metadata") {
+      req.resume();
+      if (req.method !== "GET" && req.method !== "HEAD") return this.#fail(res, "ERR_MALFORMED_REQUEST", `method ${req.method} not allowed`, 405);
+      return writeJson(res, 200, { ...this.#opts.metadata(), extended: Object.fromEntries(this.#extended) });
+    }
+    const key = decodeURIComponent(path.slice("/v1.0/metadata/".length));
+    if (req.method !== "PUT" || !key) {
+      req.resume();
+      return this.#fail(res, "ERR_METADATA_SET", "PUT /v1.0/metadata/{key} with the value as body", req.method !== "PUT" ? 405 : undefined);
+    }
+    readBody(req, 64 * 1024).then(
+      (body) => {
+        this.#extended.set(key, Buffer.from(body).toString("utf8"));
+        res.writeHead(204).end();
+      },
+      (err: Error) => this.#fail(res, "ERR_METADATA_SET", err.message),
+    );
+  }
+
+  #authorized(req: http.IncomingMessage): boolean {
+    const token = this.#opts.daprApiToken;
+    if (!token) return true;
+    const given = req.headers["dapr-api-token"];
+    return (Array.isArray(given) ? given[0] : given) === token;
+  }
+
+  #invokeFailed(res: http.ServerResponse, target: string, text: string, status: number, req?: http.IncomingMessage) {
+    const name: ApiErrorName = status === 403 ? "ERR_DIRECT_INVOKE_FORBIDDEN" : "ERR_DIRECT_INVOKE";
+    this.#fail(res, name, `failed to invoke, id: ${target}, err: ${text}`, status, req);
+  }
+
+  #fail(res: http.ServerResponse, name: ApiErrorName, message: string, statusOverride?: number, req?: http.IncomingMessage) {
+    const { status, body } = apiError(name, message);
+    if (req && !req.complete) {
+      // Answer without reading an unwanted body; the connection cannot be reused after that.
+      res.setHeader("Connection", "close");
+      req.resume();
+    }
+    writeJson(res, statusOverride ?? status, body);
+  }
+}
+
+function splitTarget(rawUrl: string): { path: string; query: string } {
+  let target = rawUrl;
+  if (/^https?:\/\//i.test(target)) {
+    const afterScheme = target.indexOf("/", target.indexOf("//") + 2);
+    target = afterScheme < 0 ? "/" : target.slice(afterScheme);
+  }
+  const q = target.indexOf("?");
+  return q < 0 ? { path: target, query: "" } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
+function groupHeaders(headers: [string, string][]): Map<string, string[]> {
+  const grouped = new Map<string, string[]>();
+  for (const [name, value] of headers) {
+    if (!isValidHeader(name, value)) continue;
+    const list = grouped.get(name);
+    if (list) list.push(value);
+    else grouped.set(name, [value]);
+  }
+  return grouped;
+}
+
+// Header names/values that Node would throw on are skipped rather than failing the answer.
+function isValidHeader(name: string, value: string): boolean {
+  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) && !/[\r\n\0]/.test(value);
+}
+
+function writeBuffered(res: http.ServerResponse, status: number, headers: [string, string][], contentType: string, body: Uint8Array) {
+  for (const [name, values] of groupHeaders(headers)) res.setHeader(name, values);
+  res.setHeader("Content-Type", contentType);
+  res.setHeader("Content-Length", body.byteLength);
+  res.writeHead(status);
+  res.end(body);
+}
+
+function writeJson(res: http.ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,70 @@
+import type { BodyStream } from "../model/body.js";
+import { isInvocationError } from "../errors.js";
+import type { Filter } from "./filter.js";
+
+export interface AccessLogOptions {
+  /** Log level for completed calls; errors always log at warn. */
+  level?: "debug" | "info";
+}
+
+/**
+ * Logs one line per call when its response body has been fully sent (as Envoy's access log
+ * does at stream end), with status, bytes and duration.
+ */
+export function accessLog(options: AccessLogOptions = {}): Filter {
+  const level = options.level ?? "info";
+  return (next) => async (req, ctx) => {
+    const started = performance.now();
+    const base = {
+      side: ctx.side,
+      verb: req.verb,
+      method: req.method,
+      target: ctx.target.appId,
+      caller: ctx.caller?.appId,
+    };
+    let res;
+    try {
+      res = await next(req, ctx);
+    } catch (err) {
+      ctx.log.warn(
+        { ...base, err: isInvocationError(err) ? err.apiText : String((err as Error)?.message ?? err), ms: elapsed(started) },
+        "invocation failed",
+      );
+      throw err;
+    }
+    const status = res.status;
+    res.body = countBytes(res.body, (bytes, error) => {
+      const fields = { ...base, status, bytes, ms: elapsed(started) };
+      if (error) ctx.log.warn({ ...fields, err: String((error as Error)?.message ?? error) }, "invocation response aborted");
+      else ctx.log[level](fields, "invocation");
+    });
+    return res;
+  };
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}
+
+function countBytes(body: BodyStream, done: (bytes: number, error?: unknown) => void): BodyStream {
+  return {
+    async *[Symbol.asyncIterator]() {
+      let bytes = 0;
+      let finished = false;
+      try {
+        for await (const chunk of body) {
+          bytes += chunk.byteLength;
+          yield chunk;
+        }
+        finished = true;
+        done(bytes);
+      } catch (err) {
+        finished = true;
+        done(bytes, err);
+        throw err;
+      } finally {
+        if (!finished) done(bytes, new Error("response body abandoned"));
+      }
+    },
+  };
+}
