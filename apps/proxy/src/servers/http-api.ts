@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { pipeline } from "node:stream/promises";
+import { once } from "node:events";
 import {
   BodyTooLargeError,
   GrpcCode,
@@ -244,8 +244,7 @@ export class HttpApiServer {
       res.end();
       return;
     }
-    // pipeline gives back-pressure: the app's body is pulled only as fast as the caller reads.
-    await pipeline(response.body, res);
+    await pump(response.body, res);
   }
 
   #health(outbound: boolean, query: string, res: http.ServerResponse) {
@@ -304,6 +303,21 @@ export class HttpApiServer {
     }
     writeJson(res, statusOverride ?? status, body);
   }
+}
+
+/**
+ * Copies the body to the caller with back-pressure: the app's body is pulled only as fast as
+ * the caller reads. (A hand loop: stream.pipeline costs an AbortController per response.)
+ */
+async function pump(body: AsyncIterable<Uint8Array>, res: http.ServerResponse): Promise<void> {
+  for await (const chunk of body) {
+    if (res.destroyed) throw new Error("caller went away");
+    if (!res.write(chunk)) {
+      await once(res, "drain");
+      if (res.destroyed) throw new Error("caller went away");
+    }
+  }
+  await new Promise<void>((resolve) => res.end(resolve));
 }
 
 function splitTarget(rawUrl: string): { path: string; query: string } {

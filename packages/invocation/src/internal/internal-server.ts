@@ -1,16 +1,27 @@
 import { once } from "node:events";
-import * as grpc from "@grpc/grpc-js";
-import type { InternalInvokeRequest, InternalInvokeRequestStream, InternalInvokeResponse, InternalInvokeResponseStream } from "@courier/protos";
+import http2 from "node:http2";
+import type { AddressInfo, Socket } from "node:net";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  InternalInvokeRequestSchema,
+  InternalInvokeRequestStreamSchema,
+  InternalInvokeResponseSchema,
+  InternalInvokeResponseStreamSchema,
+} from "@courier/protos";
+import type { InternalInvokeRequest, InternalInvokeRequestStream } from "@courier/protos";
 import { GrpcCode, InvocationError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { silentLogger } from "../logger.js";
 import type { CalleeDispatcher } from "../messaging/callee-dispatcher.js";
 import { bodyFromBytes, discardBody, readBody } from "../model/body.js";
+import type { InvokeResponse } from "../model/invoke-response.js";
 import { readRequestStream } from "./call-local-stream-reader.js";
 import { writeResponseStream } from "./call-local-stream-writer.js";
-import { toStatusObject } from "./grpc-status.js";
+import { decodeFrames, encodeFrame } from "./grpc-frame.js";
+import { encodeGrpcMessage, parseGrpcTimeout } from "./grpc-wire.js";
+import { STREAM_WINDOW } from "./http2-session-pool.js";
 import { fromInternalRequest, toInternalResponse } from "./proto-convert.js";
-import { serviceInvocationDefinition } from "./service-definition.js";
+import { CALL_LOCAL_PATH, CALL_LOCAL_STREAM_PATH } from "./service-definition.js";
 
 export interface InternalGrpcServerOptions {
   dispatcher: CalleeDispatcher;
@@ -22,136 +33,239 @@ export interface InternalGrpcServerOptions {
 const ENVELOPE_SLACK = 64 * 1024;
 
 /**
- * The callee side of the internal protocol (spec §3.1, §3.2) on a grpc-js Server. Framing
- * errors and malformed messages get a gRPC status; nothing a peer sends can throw past here.
+ * The callee side of the internal protocol (spec §3.1, §3.2): gRPC over Node's HTTP/2 server.
+ * Owning the HTTP/2 server (rather than a grpc-js Server) lets unknown methods be routed later
+ * (transparent gRPC proxy, spec §4.6). Anything a peer sends — garbage frames, bad protobuf,
+ * HTTP/1.1 — gets a gRPC status or a closed connection, never an exception past here.
  */
 export class InternalGrpcServer {
-  readonly #server: grpc.Server;
+  readonly #server: http2.Http2Server;
   readonly #opts: InternalGrpcServerOptions;
   readonly #log: Logger;
-  readonly #active = new Set<{ cancel(): void }>();
+  readonly #sessions = new Set<http2.ServerHttp2Session>();
+  readonly #calls = new Set<http2.ServerHttp2Stream>();
 
   constructor(opts: InternalGrpcServerOptions) {
     this.#opts = opts;
     this.#log = opts.log ?? silentLogger;
-    this.#server = new grpc.Server({
-      "grpc.max_receive_message_length": opts.maxMessageSize + ENVELOPE_SLACK,
-      "grpc.max_send_message_length": opts.maxMessageSize + ENVELOPE_SLACK,
-      // spec §2.10: pings after 10 s idle with a 5 s timeout; tolerate callers pinging every 5 s.
-      "grpc.keepalive_time_ms": 10_000,
-      "grpc.keepalive_timeout_ms": 5_000,
-      "grpc.http2.min_ping_interval_without_data_ms": 5_000,
-      "grpc.keepalive_permit_without_calls": 1,
+    this.#server = http2.createServer({
+      settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
+      maxSessionMemory: 64,
     });
-    this.#server.addService(serviceInvocationDefinition, {
-      CallLocal: (call: grpc.ServerUnaryCall<InternalInvokeRequest, InternalInvokeResponse>, cb: grpc.sendUnaryData<InternalInvokeResponse>) =>
-        void this.#callLocal(call, cb),
-      CallLocalStream: (call: grpc.ServerDuplexStream<InternalInvokeRequestStream, InternalInvokeResponseStream>) =>
-        void this.#callLocalStream(call),
+    this.#server.on("session", (session) => {
+      this.#sessions.add(session);
+      session.on("close", () => this.#sessions.delete(session));
+      session.on("error", (err) => this.#log.debug({ err: String(err) }, "internal gRPC session error"));
+      session.on("connect", () => {
+        try {
+          session.setLocalWindowSize(16 * 1024 * 1024);
+        } catch {
+          /* gone already */
+        }
+      });
     });
-  }
-
-  listen(port: number, host = "127.0.0.1"): Promise<number> {
-    const target = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-    return new Promise((resolve, reject) => {
-      this.#server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
-    });
-  }
-
-  /** Stops accepting; waits up to `graceMs` for in-flight calls, then cancels them. */
-  async close(graceMs = 5_000): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        for (const call of this.#active) call.cancel();
-        this.#server.forceShutdown();
-        resolve();
-      }, graceMs);
-      timer.unref();
-      this.#server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
+    // Small gRPC frames go out at once; Nagle would hold them for the peer's delayed ACK.
+    this.#server.on("connection", (socket: Socket) => socket.setNoDelay(true));
+    this.#server.on("sessionError", (err) => this.#log.debug({ err: String(err) }, "internal gRPC session error"));
+    // HTTP/1.x or TLS bytes on the cleartext HTTP/2 port: close the socket.
+    this.#server.on("unknownProtocol", (socket) => socket.destroy());
+    this.#server.on("stream", (stream, headers) => {
+      stream.on("error", (err) => this.#log.debug({ err: String(err) }, "internal gRPC stream error"));
+      void this.#route(stream, headers).catch((err) => {
+        this.#log.error({ err: String((err as Error)?.stack ?? err) }, "internal gRPC handler failed");
+        this.#fail(stream, err);
       });
     });
   }
 
-  #signalFor(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>): { signal: AbortSignal; deadline?: number; done(): void } {
-    const controller = new AbortController();
-    const onCancel = () => controller.abort(new InvocationError(GrpcCode.Canceled, "context canceled"));
-    call.on("cancelled", onCancel);
-    const dl = call.getDeadline();
-    const deadline = dl instanceof Date ? dl.getTime() : Number.isFinite(dl) ? Number(dl) : undefined;
-    let timer: NodeJS.Timeout | undefined;
-    if (deadline !== undefined) {
-      // The caller's deadline reaches the app call (deliberate difference, spec §11 row 4).
-      timer = setTimeout(
-        () => controller.abort(new InvocationError(GrpcCode.DeadlineExceeded, "context deadline exceeded")),
-        Math.max(0, deadline - Date.now()),
-      );
+  listen(port: number, host = "127.0.0.1"): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off("error", reject);
+        resolve((this.#server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /** GOAWAY to every peer, let in-flight calls finish for up to `graceMs`, then cut them. */
+  async close(graceMs = 5_000): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const session of this.#sessions) session.close();
+    const timer = setTimeout(() => {
+      for (const stream of this.#calls) stream.close(http2.constants.NGHTTP2_CANCEL);
+      for (const session of this.#sessions) session.destroy();
+    }, graceMs);
+    timer.unref();
+    await closed;
+    clearTimeout(timer);
+  }
+
+  async #route(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
+    const path = headers[":path"];
+    const contentType = String(headers["content-type"] ?? "");
+    if (headers[":method"] !== "POST" || !contentType.startsWith("application/grpc")) {
+      // gRPC over HTTP/2: a non-gRPC request is answered at the HTTP level.
+      if (!stream.headersSent && !stream.closed) stream.respond({ ":status": 415 }, { endStream: true });
+      return;
     }
-    const handle = { cancel: onCancel };
-    this.#active.add(handle);
+    if (path === CALL_LOCAL_STREAM_PATH) return this.#callLocalStream(stream, headers);
+    if (path === CALL_LOCAL_PATH) return this.#callLocal(stream, headers);
+    stream.resume();
+    this.#fail(stream, new InvocationError(GrpcCode.Unimplemented, `unknown method ${String(path)}`));
+  }
+
+  #callContext(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) {
+    this.#calls.add(stream);
+    const controller = new AbortController();
+    const timeoutMs = parseGrpcTimeout(headers["grpc-timeout"]);
+    const deadline = timeoutMs !== undefined ? Date.now() + timeoutMs : undefined;
+    let timer: NodeJS.Timeout | undefined;
+    if (timeoutMs !== undefined) {
+      // The caller's deadline reaches the app call (deliberate difference, spec §11 row 4).
+      timer = setTimeout(() => controller.abort(new InvocationError(GrpcCode.DeadlineExceeded, "context deadline exceeded")), timeoutMs);
+    }
+    let answered = false;
+    const onClose = () => {
+      if (timer) clearTimeout(timer);
+      this.#calls.delete(stream);
+      if (!answered) controller.abort(new InvocationError(GrpcCode.Canceled, "context canceled"));
+    };
+    stream.once("close", onClose);
     return {
       signal: controller.signal,
       deadline,
-      done: () => {
-        if (timer) clearTimeout(timer);
-        call.off("cancelled", onCancel);
-        this.#active.delete(handle);
+      answered: () => {
+        answered = true;
       },
     };
   }
 
-  async #callLocal(
-    call: grpc.ServerUnaryCall<InternalInvokeRequest, InternalInvokeResponse>,
-    cb: grpc.sendUnaryData<InternalInvokeResponse>,
-  ): Promise<void> {
-    const { signal, deadline, done } = this.#signalFor(call);
+  #messages(stream: http2.ServerHttp2Stream): AsyncGenerator<Uint8Array> {
+    // The stream must survive reading its request to the end: the answer goes out on it.
+    return decodeFrames(stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>, this.#opts.maxMessageSize + ENVELOPE_SLACK);
+  }
+
+  async #callLocal(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
+    const call = this.#callContext(stream, headers);
     try {
-      const msg = call.request;
-      if (!msg.message) {
-        throw new InvocationError(GrpcCode.InvalidArgument, "parsing InternalInvokeRequest error: field Message is nil");
+      let message: InternalInvokeRequest | undefined;
+      for await (const frame of this.#messages(stream)) {
+        if (message !== undefined) throw new InvocationError(GrpcCode.Unimplemented, "CallLocal takes exactly one request message");
+        message = decode(InternalInvokeRequestSchema, frame);
       }
-      const data = msg.message.data?.value ?? new Uint8Array(0);
-      const req = fromInternalRequest(msg, bodyFromBytes(data), data.byteLength);
-      const res = await this.#opts.dispatcher.dispatch(req, { signal, deadline });
+      if (message === undefined) throw new InvocationError(GrpcCode.Unimplemented, "CallLocal got no request message");
+      if (!message.message) throw new InvocationError(GrpcCode.InvalidArgument, "parsing InternalInvokeRequest error: field Message is nil");
+      const data = message.message.data?.value ?? new Uint8Array(0);
+      const res = await this.#opts.dispatcher.dispatch(fromInternalRequest(message, bodyFromBytes(data), data.byteLength), {
+        signal: call.signal,
+        deadline: call.deadline,
+      });
       const body = await readBody(res.body, this.#opts.maxMessageSize);
-      cb(null, toInternalResponse(res, { includeBody: body }));
+      const out = encodeFrame(toBinary(InternalInvokeResponseSchema, toInternalResponse(res, { includeBody: body })));
+      call.answered();
+      this.#respond(stream, async () => {
+        stream.write(out);
+      });
     } catch (err) {
-      cb(toStatusObject(err));
-    } finally {
-      done();
+      call.answered();
+      this.#fail(stream, err);
     }
   }
 
-  async #callLocalStream(call: grpc.ServerDuplexStream<InternalInvokeRequestStream, InternalInvokeResponseStream>): Promise<void> {
-    const { signal, deadline, done } = this.#signalFor(call);
-    let res;
+  async #callLocalStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
+    const call = this.#callContext(stream, headers);
+    let res: InvokeResponse | undefined;
     try {
-      // Reading the request to its end must not destroy the duplex: the response still goes out on it.
-      const { request, body } = await readRequestStream(
-        call.iterator({ destroyOnReturn: false }) as AsyncIterable<InternalInvokeRequestStream>,
-      );
+      const frames = this.#messages(stream);
+      const messages: AsyncIterable<InternalInvokeRequestStream> = {
+        [Symbol.asyncIterator]: () => ({
+          next: async () => {
+            const r = await frames.next();
+            return r.done ? r : { done: false, value: decode(InternalInvokeRequestStreamSchema, r.value) };
+          },
+          return: async () => {
+            await frames.return(undefined);
+            return { done: true as const, value: undefined };
+          },
+        }),
+      };
+      const { request, body } = await readRequestStream(messages);
       const length = Number(firstValue(request.metadata, "content-length"));
       const req = fromInternalRequest(request, body, Number.isInteger(length) && length >= 0 ? length : undefined);
-      res = await this.#opts.dispatcher.dispatch(req, { signal, deadline });
-      for await (const msg of writeResponseStream(res)) {
-        if (call.cancelled || call.destroyed) break;
-        if (!call.write(msg)) await once(call, "drain", { signal });
-      }
-      if (!call.cancelled) call.end();
-    } catch (err) {
-      if (res) void discardBody(res.body);
-      const status = toStatusObject(err);
-      if (!call.cancelled && !call.destroyed) {
-        if (status.code === GrpcCode.Internal || status.code === GrpcCode.Unknown) {
-          this.#log.debug({ err: status.details }, "CallLocalStream failed");
+      res = await this.#opts.dispatcher.dispatch(req, { signal: call.signal, deadline: call.deadline });
+      const response = res;
+      this.#respond(stream, async () => {
+        for await (const msg of writeResponseStream(response)) {
+          if (stream.closed || stream.destroyed) return;
+          if (!stream.write(encodeFrame(toBinary(InternalInvokeResponseStreamSchema, msg)))) {
+            await once(stream, "drain", { signal: call.signal });
+          }
         }
-        call.emit("error", status);
-      }
-    } finally {
-      done();
+      }, () => call.answered());
+    } catch (err) {
+      call.answered();
+      if (res) void discardBody(res.body);
+      this.#fail(stream, err);
     }
   }
+
+  /** Sends headers, runs `write`, then the status in trailers — OK, or the error `write` hit. */
+  #respond(stream: http2.ServerHttp2Stream, write: () => Promise<void>, onDone?: () => void): void {
+    if (stream.closed || stream.destroyed) return;
+    let status: { code: number; message: string } = { code: GrpcCode.OK, message: "" };
+    stream.once("wantTrailers", () => {
+      const trailers: http2.OutgoingHttpHeaders = { "grpc-status": String(status.code) };
+      if (status.message) trailers["grpc-message"] = encodeGrpcMessage(status.message);
+      try {
+        stream.sendTrailers(trailers);
+      } catch {
+        /* stream gone */
+      }
+    });
+    stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+    write().then(
+      () => {
+        onDone?.();
+        if (!stream.closed && !stream.destroyed) stream.end();
+      },
+      (err) => {
+        onDone?.();
+        status = toStatus(err);
+        // A body that failed after the header went out: the caller sees the status in the trailers.
+        if (!stream.closed && !stream.destroyed) stream.end();
+      },
+    );
+  }
+
+  #fail(stream: http2.ServerHttp2Stream, err: unknown): void {
+    if (stream.closed || stream.destroyed) return;
+    const { code, message } = toStatus(err);
+    if (code === GrpcCode.Internal || code === GrpcCode.Unknown) this.#log.debug({ err: message }, "internal call failed");
+    if (stream.headersSent) {
+      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    // Trailers-only answer (gRPC over HTTP/2).
+    stream.respond(
+      { ":status": 200, "content-type": "application/grpc", "grpc-status": String(code), "grpc-message": encodeGrpcMessage(message) },
+      { endStream: true },
+    );
+  }
+}
+
+function decode<T>(schema: Parameters<typeof fromBinary>[0], bytes: Uint8Array): T {
+  try {
+    return fromBinary(schema, bytes) as T;
+  } catch (err) {
+    // grpc-go answers an unparsable request with Internal; so does Courier.
+    throw new InvocationError(GrpcCode.Internal, `grpc: error unmarshalling request: ${(err as Error).message}`);
+  }
+}
+
+function toStatus(err: unknown): { code: number; message: string } {
+  if (err instanceof InvocationError) return { code: err.code, message: err.message };
+  return { code: GrpcCode.Internal, message: (err as Error)?.message ?? String(err) };
 }
 
 function firstValue(map: InternalInvokeRequest["metadata"], name: string): string | undefined {
