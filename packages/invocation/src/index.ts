@@ -86,3 +86,9 @@ export {
 export type { ProtoMetadataMap } from "./internal/proto-convert.js";
 export { writeRequestStream, writeResponseStream } from "./internal/call-local-stream-writer.js";
 export { readRequestStream, readResponseStream } from "./internal/call-local-stream-reader.js";
+
+// --- gRPC over HTTP/2 building blocks (used by the internal transport and the future gRPC proxy) ---
+export { FRAME_HEADER_SIZE, decodeFrames, encodeFrame } from "./internal/grpc-frame.js";
+export { decodeGrpcMessage, encodeGrpcMessage, encodeGrpcTimeout, grpcCodeFromTransportStatus, parseGrpcTimeout } from "./internal/grpc-wire.js";
+export { Http2SessionPool } from "./internal/http2-session-pool.js";
+export type { Http2SessionPoolOptions } from "./internal/http2-session-pool.js";

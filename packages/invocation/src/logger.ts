@@ -10,6 +10,8 @@ export interface Logger {
   warn: LogFn;
   error: LogFn;
   child?(bindings: object): Logger;
+  /** pino's level check; lets hot paths skip work for disabled levels. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 const noop: LogFn = () => {};

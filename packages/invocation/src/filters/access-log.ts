@@ -32,6 +32,8 @@ export function accessLog(options: AccessLogOptions = {}): Filter {
       );
       throw err;
     }
+    // The body is wrapped only when the line will be written: this filter sits on the hot path.
+    if (ctx.log.isLevelEnabled && !ctx.log.isLevelEnabled(level)) return res;
     const status = res.status;
     res.body = countBytes(res.body, (bytes, error) => {
       const fields = { ...base, status, bytes, ms: elapsed(started) };
