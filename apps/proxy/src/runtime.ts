@@ -150,6 +150,11 @@ export async function startCourier(opts: CourierOptions, log: Logger): Promise<C
     void probe();
   }
 
+  // Accepted for daprd compatibility; said out loud so nobody waits for a port that is not there.
+  log.info(
+    { dapr_grpc_port: opts.daprGrpcPort, metrics_port: opts.enableMetrics ? opts.metricsPort : undefined },
+    "not served in this version: the gRPC API (--dapr-grpc-port) and the Prometheus endpoint (--metrics-port)",
+  );
   log.info(
     { http_port: httpPort, internal_grpc_port: internalPort, namespace: opts.namespace, resolver: resolver.name },
     `courier started: app id ${opts.appId}`,
