@@ -21,6 +21,8 @@ export interface CourierOptions {
   namespace: string;
   config?: string;
   resourcesPaths: string[];
+  /** Modules with user filters (`--filter`), outermost first. */
+  filters: string[];
   maxBodySize: number;
   readBufferSize: number;
   metricsPort: number;
@@ -88,6 +90,7 @@ export function buildCli(): Command {
     .option("--namespace <ns>", "namespace of this app (env NAMESPACE)", process.env["NAMESPACE"] || "default")
     .option("--config <file>", "Dapr Configuration YAML (name resolution, …)")
     .option("--resources-path <dir>", "folder of Dapr resources; repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option("--filter <module>", "ES module whose default export adds caller/callee filters; repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--max-body-size <size>", "request and app response body limit (Ki/Mi/Gi)", size, parseByteSize("4Mi"))
     .option("--read-buffer-size <size>", "header size limit (Ki/Mi/Gi)", size, parseByteSize("4Ki"))
     .option("--metrics-port <port>", "Prometheus endpoint port", port("--metrics-port"), 9090)
@@ -127,6 +130,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     namespace: o["namespace"],
     config: o["config"],
     resourcesPaths: o["resourcesPath"],
+    filters: o["filter"],
     maxBodySize: o["maxBodySize"],
     readBufferSize: o["readBufferSize"],
     metricsPort: o["metricsPort"],

@@ -8,3 +8,5 @@ export type { CourierRuntime } from "./runtime.js";
 export { API_ERRORS } from "./errors.js";
 export { parseByteSize } from "./size.js";
 export { createLogger } from "./logging.js";
+export { loadUserFilters, FilterLoadError } from "./user-filters.js";
+export type { FilterModule, LoadedFilters } from "./user-filters.js";

@@ -15,6 +15,7 @@ import type { NameResolver } from "@courier/resolver";
 import type { CourierOptions } from "./cli.js";
 import { loadConfiguration } from "./config.js";
 import { HttpApiServer } from "./servers/http-api.js";
+import { loadUserFilters } from "./user-filters.js";
 
 export const RUNTIME_VERSION = "0.1.0-courier";
 
@@ -60,8 +61,16 @@ export async function startCourier(opts: CourierOptions, log: Logger): Promise<C
         })
       : undefined;
 
+  let user;
+  try {
+    user = await loadUserFilters(opts.filters);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
+  // Courier's own filters first (outermost), then the user's: a user filter cannot bypass them.
   const calleeFilters: Filter[] = [accessLog({ level: "debug" })];
   if (opts.appMaxConcurrency !== undefined) calleeFilters.push(concurrencyLimit(opts.appMaxConcurrency));
+  calleeFilters.push(...user.callee);
   const callee = new CalleeDispatcher({ appId: opts.appId, namespace: opts.namespace, channel, filters: calleeFilters, log });
 
   const internalServer = new InternalGrpcServer({ dispatcher: callee, maxMessageSize: opts.maxBodySize, log });
@@ -82,7 +91,7 @@ export async function startCourier(opts: CourierOptions, log: Logger): Promise<C
     resolver: cache,
     remote: client,
     local: callee.invoke,
-    filters: [accessLog({ level: "debug" })],
+    filters: [accessLog({ level: "debug" }), ...user.caller],
     replayLimit: opts.maxBodySize,
     hostIp: detectHostIp(env),
     hostname: os.hostname(),
@@ -156,7 +165,7 @@ export async function startCourier(opts: CourierOptions, log: Logger): Promise<C
     "not served in this version: the gRPC API (--dapr-grpc-port) and the Prometheus endpoint (--metrics-port)",
   );
   log.info(
-    { http_port: httpPort, internal_grpc_port: internalPort, namespace: opts.namespace, resolver: resolver.name },
+    { http_port: httpPort, internal_grpc_port: internalPort, namespace: opts.namespace, resolver: resolver.name, filters: user.names },
     `courier started: app id ${opts.appId}`,
   );
 
