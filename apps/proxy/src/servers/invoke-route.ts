@@ -63,7 +63,8 @@ export function routeInvocation(
   }
 
   // spec §4.1 form 3: segments v1.0 / invoke (repeated slashes tolerated), then <id>/method/<m>.
-  const match = /^\/+v1\.0\/+invoke\/+(.*)$/.exec(decoded);
+  // `s`: a decoded CR/LF must reach method normalization (rejected there, §2.3), not read as "no app id".
+  const match = /^\/+v1\.0\/+invoke\/+(.*)$/s.exec(decoded);
   if (!match) return undefined;
   const rest = match[1]!;
   const at = rest.indexOf("/method/");
