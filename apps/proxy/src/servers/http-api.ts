@@ -296,13 +296,33 @@ export class HttpApiServer {
 
   #fail(res: http.ServerResponse, name: ApiErrorName, message: string, statusOverride?: number, req?: http.IncomingMessage) {
     const { status, body } = apiError(name, message);
-    if (req && !req.complete) {
-      // Answer without reading an unwanted body; the connection cannot be reused after that.
-      res.setHeader("Connection", "close");
-      req.resume();
-    }
+    if (req && !req.complete) return answerUnreadRequest(req, res, statusOverride ?? status, body);
     writeJson(res, statusOverride ?? status, body);
   }
+}
+
+/** How long an answered request's unread body is still discarded before the socket closes. */
+const UNREAD_BODY_LINGER_MS = 2_000;
+
+/**
+ * Answers without reading an unwanted body; the connection cannot be reused after that. Node
+ * closes the socket as soon as a `Connection: close` answer ends, and a client still sending
+ * (an over-limit upload) then gets a reset (EPIPE) instead of the answer. So the answer goes out
+ * at once but ends only when the body is discarded or after a bounded linger (Go's server also
+ * lingers before closing, for the same reason).
+ */
+function answerUnreadRequest(req: http.IncomingMessage, res: http.ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), Connection: "close" });
+  res.write(text);
+  const finish = () => {
+    clearTimeout(timer);
+    req.off("end", finish).off("close", finish);
+    if (!res.writableEnded) res.end();
+  };
+  const timer = setTimeout(finish, UNREAD_BODY_LINGER_MS).unref();
+  req.once("end", finish).once("close", finish);
+  req.resume();
 }
 
 /**
