@@ -58,11 +58,15 @@ export class ReplayableBody {
   }
 
   async *#read(generation: number): AsyncGenerator<Uint8Array> {
+    // The reader's own handle on the kept chunks: release() may run while this reader is still
+    // replaying (the response arrived before the request body was fully sent), and must not take
+    // the unread part of the replay away from it. Once released, new chunks go to the spill.
+    const kept = this.#kept;
     let index = 0;
     for (;;) {
       if (generation !== this.#generation) throw new Error("request body reader was superseded by a retry");
-      if (index < this.#kept.length) {
-        yield this.#kept[index++]!;
+      if (index < kept.length) {
+        yield kept[index++]!;
         continue;
       }
       if (this.#spill.length > 0) {
