@@ -49,6 +49,38 @@ export function rawRequest(baseUrl: string, opts: RawRequestOptions): Promise<Ra
 }
 
 /**
+ * Opens a chunked request (no Content-Length) whose body the test writes piece by piece with
+ * `req.write()` and ends with `req.end()`.
+ */
+export function chunkedRequest(
+  baseUrl: string,
+  opts: { method?: string; path: string; headers?: string[] },
+): { req: http.ClientRequest; response: Promise<http.IncomingMessage> } {
+  const { hostname, port } = new URL(baseUrl);
+  const headers = ["Host", `${hostname}:${port}`, "Transfer-Encoding", "chunked", ...(opts.headers ?? [])];
+  const req = http.request({ host: hostname, port: Number(port), method: opts.method ?? "POST", path: opts.path, headers, agent: false });
+  const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+    req.once("response", resolve);
+    req.once("error", reject);
+  });
+  // A rejection nobody awaited yet must not crash the worker; callers see it when they await.
+  response.catch(() => {});
+  req.flushHeaders();
+  return { req, response };
+}
+
+/** Reads a response body to its end. */
+export function readAll(res: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (c: Buffer) => chunks.push(c));
+    res.once("end", () => resolve(Buffer.concat(chunks)));
+    res.once("error", reject);
+    res.once("aborted", () => reject(new Error("response aborted")));
+  });
+}
+
+/**
  * Writes `request` bytes verbatim on a new TCP connection and returns everything the server
  * sends until it closes the connection (use `Connection: close`).
  */
