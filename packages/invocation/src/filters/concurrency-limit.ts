@@ -62,12 +62,26 @@ function releaseAtEnd(body: BodyStream, release: () => void): BodyStream {
     }
   };
   return {
-    async *[Symbol.asyncIterator]() {
-      try {
-        yield* body;
-      } finally {
-        once();
-      }
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const inner = (async function* () {
+        try {
+          yield* body;
+        } finally {
+          once();
+        }
+      })();
+      return {
+        next: () => inner.next(),
+        // A generator closed before its first next() skips its finally, and a consumer that
+        // gives up before reading (Readable.from(body).destroy()) does exactly that: release here too.
+        return: async (value?: unknown) => {
+          try {
+            return await inner.return(value as undefined);
+          } finally {
+            once();
+          }
+        },
+      };
     },
   };
 }
