@@ -50,23 +50,41 @@ function elapsed(started: number): number {
 
 function countBytes(body: BodyStream, done: (bytes: number, error?: unknown) => void): BodyStream {
   return {
-    async *[Symbol.asyncIterator]() {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       let bytes = 0;
-      let finished = false;
-      try {
-        for await (const chunk of body) {
-          bytes += chunk.byteLength;
-          yield chunk;
+      let reported = false;
+      const report = (error?: unknown) => {
+        if (reported) return;
+        reported = true;
+        done(bytes, error);
+      };
+      const abandoned = () => report(new Error("response body abandoned"));
+      const inner = (async function* () {
+        try {
+          for await (const chunk of body) {
+            bytes += chunk.byteLength;
+            yield chunk;
+          }
+          report();
+        } catch (err) {
+          report(err);
+          throw err;
+        } finally {
+          abandoned();
         }
-        finished = true;
-        done(bytes);
-      } catch (err) {
-        finished = true;
-        done(bytes, err);
-        throw err;
-      } finally {
-        if (!finished) done(bytes, new Error("response body abandoned"));
-      }
+      })();
+      return {
+        next: () => inner.next(),
+        // A generator closed before its first next() skips its finally; such a body was
+        // abandoned too (e.g. Readable.from(body) destroyed before reading).
+        return: async (value?: unknown) => {
+          try {
+            return await inner.return(value as undefined);
+          } finally {
+            abandoned();
+          }
+        },
+      };
     },
   };
 }
