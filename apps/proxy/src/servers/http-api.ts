@@ -1,6 +1,5 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { once } from "node:events";
 import {
   BodyTooLargeError,
   GrpcCode,
@@ -333,11 +332,23 @@ async function pump(body: AsyncIterable<Uint8Array>, res: http.ServerResponse): 
   for await (const chunk of body) {
     if (res.destroyed) throw new Error("caller went away");
     if (!res.write(chunk)) {
-      await once(res, "drain");
+      await drainOrClose(res);
       if (res.destroyed) throw new Error("caller went away");
     }
   }
   await new Promise<void>((resolve) => res.end(resolve));
+}
+
+/** A caller that disconnects while back-pressured emits `close` and never `drain`; wait for either. */
+function drainOrClose(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) return resolve();
+    const done = () => {
+      res.off("drain", done).off("close", done);
+      resolve();
+    };
+    res.once("drain", done).once("close", done);
+  });
 }
 
 function splitTarget(rawUrl: string): { path: string; query: string } {
