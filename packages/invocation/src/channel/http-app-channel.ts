@@ -91,7 +91,7 @@ export class HttpAppChannel implements AppChannel {
         signal: ctx.signal,
       });
     } catch (err) {
-      throw new InvocationError(GrpcCode.Internal, `error invoking app channel: ${describe(err, req.verb, this.#origin)}`, {
+      throw new InvocationError(GrpcCode.Internal, `error invoking app channel: ${describe(err, req.verb, this.#origin, ctx.signal)}`, {
         cause: err,
       });
     }
@@ -103,6 +103,9 @@ export class HttpAppChannel implements AppChannel {
     if (limit !== undefined) {
       const declared = Number(response.headers["content-length"]);
       if (Number.isFinite(declared) && declared > limit) {
+        // Destroying an unread undici body emits RequestAbortedError; with no listener that
+        // 'error' event would crash the process.
+        response.body.on("error", () => {});
         response.body.destroy();
         throw new InvocationError(
           GrpcCode.Internal,
@@ -161,9 +164,14 @@ function toList(value: string | string[] | undefined): string[] {
   return Array.isArray(value) ? value : [value];
 }
 
-function describe(err: unknown, verb: string, origin: string): string {
-  const e = err as { code?: string; message?: string; name?: string };
+function describe(err: unknown, verb: string, origin: string, signal: AbortSignal): string {
+  const e = err as { code?: unknown; message?: string; name?: string };
+  // undici rejects with the signal's reason, which may be anything (an InvocationError from
+  // the HTTP API, a TimeoutError from a deadline): describe the abort, not the reason object.
+  if (signal.aborted) {
+    return (signal.reason as Error | undefined)?.name === "TimeoutError" ? "context deadline exceeded" : "context canceled";
+  }
   if (e?.name === "AbortError") return "context canceled";
-  const detail = e?.code ? `${e.code}: ${e.message ?? ""}` : (e?.message ?? String(err));
+  const detail = typeof e?.code === "string" && e.code !== "" ? `${e.code}: ${e.message ?? ""}` : (e?.message ?? String(err));
   return `${verb} ${origin}: ${detail}`;
 }
