@@ -28,6 +28,12 @@ beforeAll(async () => {
     });
     res.end(rec.body);
   });
+  // Reads the whole body and answers only its size, so a big request cannot fail on the response.
+  app.route("/sink/", async (req, res, rec) => {
+    await bodyDone(req, rec);
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end(String(rec.body.byteLength));
+  });
   // /sized/<n>: a response of n bytes with a declared Content-Length.
   app.route("/sized/", (_req, res, rec) => {
     const n = Number(rec.url.split("/")[2]);
@@ -110,13 +116,15 @@ describe("request bodies over --max-body-size", () => {
   });
 
   it("default 4Mi: a chunked body growing past 4Mi → 500 stream too large", async () => {
-    const { req, response } = chunkedRequest(caller.url, { path: "/v1.0/invoke/callee/method/verbatim/over-chunked" });
+    const { req, response } = chunkedRequest(caller.url, { path: "/v1.0/invoke/callee/method/sink/over-chunked" });
     const piece = Buffer.alloc(256 * 1024, 2);
     for (let i = 0; i < 17; i++) req.write(piece); // 4.25 MiB
     req.end();
     const res = await response;
     const body = await readAll(res);
     expectTooLarge({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body }, "callee");
+    // The app may have seen the start of the stream, never a completed over-limit body.
+    expect(app.find("/sink/over-chunked").filter((r) => r.complete)).toEqual([]);
     await expectHealthyAndWorking(caller, "callee");
   });
 
@@ -131,13 +139,14 @@ describe("request bodies over --max-body-size", () => {
   });
 
   it("--max-body-size 1Ki on the caller: a chunked 3000-byte body fails, the Courier stays healthy", async () => {
-    const { req, response } = chunkedRequest(smallCaller.url, { path: "/v1.0/invoke/callee/method/verbatim/1ki-chunked" });
+    const { req, response } = chunkedRequest(smallCaller.url, { path: "/v1.0/invoke/callee/method/sink/1ki-chunked" });
     req.write(Buffer.alloc(1000, 4));
     req.write(Buffer.alloc(1000, 4));
     req.end(Buffer.alloc(1000, 4));
     const res = await response;
     const body = await readAll(res);
     expectTooLarge({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body }, "callee");
+    expect(app.find("/sink/1ki-chunked").filter((r) => r.complete)).toEqual([]);
     await expectHealthyAndWorking(smallCaller, "callee");
   });
 });

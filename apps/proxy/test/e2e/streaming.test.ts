@@ -14,6 +14,8 @@ let app: TestApp;
 let caller: CourierProcess;
 /** Per stream id: lets the app write its last chunk once the test says so. */
 const releases = new Map<string, () => void>();
+/** Per request target: when the app saw its response closed. */
+const appClosed = new Map<string, number>();
 
 beforeAll(async () => {
   app = await env.app();
@@ -33,7 +35,18 @@ beforeAll(async () => {
     req.on("data", (chunk: Buffer) => res.write(chunk));
     req.on("end", () => res.end());
   });
-  [caller] = await Promise.all([env.courier({ appId: "caller" }), env.courier({ appId: "callee", appPort: app.port })]);
+  // /burst/<id>: 16 MiB at once (more than loopback socket buffers hold), then stays open.
+  app.route("/burst/", (_req, res, rec) => {
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    for (let i = 0; i < 64; i++) res.write(Buffer.alloc(256 * 1024, 0x62));
+    res.on("close", () => appClosed.set(rec.url, Date.now()));
+  });
+  [caller] = await Promise.all([
+    env.courier({ appId: "caller" }),
+    env.courier({ appId: "callee", appPort: app.port }),
+    // A response limit above the burst, so only the caller's disconnect can end it.
+    env.courier({ appId: "callee-64mi", appPort: app.port, args: ["--max-body-size", "64Mi"] }),
+  ]);
 });
 
 afterAll(() => env.close());
@@ -116,5 +129,34 @@ describe("streaming", () => {
     req.end();
     await within(readAll(res).then((rest) => void (got += rest.toString())), WAIT_MS, "response did not end");
     expect(got).toBe("ping-0|ping-1|ping-2|ping-3|ping-4|ping-5|");
+  });
+
+  it("a caller that disconnects while back-pressured cancels the app's response and the call ends", async () => {
+    const { hostname, port } = new URL(caller.url);
+    const req = http.get({ host: hostname, port: Number(port), path: "/v1.0/invoke/callee-64mi/method/burst/bp", agent: false });
+    req.on("error", () => {});
+    const res = await within(new Promise<http.IncomingMessage>((resolve) => req.on("response", resolve)), WAIT_MS, "no response headers");
+    expect(res.statusCode).toBe(200);
+    // Read nothing until every buffer on the way is full, then go away.
+    res.pause();
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(appClosed.has("/burst/bp")).toBe(false);
+    req.destroy();
+    await within(
+      (async () => {
+        while (!appClosed.has("/burst/bp")) await new Promise((r) => setTimeout(r, 25));
+      })(),
+      WAIT_MS,
+      "the app's response was never cancelled after the caller left",
+    );
+    // The caller Courier finishes the call (its access log records it) instead of waiting forever.
+    await within(
+      (async () => {
+        while (!/invocation response aborted[^\n]*method=burst\/bp/.test(caller.output())) await new Promise((r) => setTimeout(r, 25));
+      })(),
+      WAIT_MS,
+      "the caller Courier never finished the abandoned call",
+    );
+    expect(caller.child.exitCode).toBeNull();
   });
 });
