@@ -290,7 +290,7 @@ describe("HttpAppChannel: response (spec §3.4)", () => {
   });
 
   it("has an empty content type when the app sends none", async () => {
-    const { port } = await app((_req, res) => res.end("x"));
+    const { port } = await app((_req, res) => void res.end("x"));
     const res = await channel({ port }).invoke(request(), context());
     expect(res.contentType).toBe("");
     expect(res.dataTypeUrl).toBe("");
