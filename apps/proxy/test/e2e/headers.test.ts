@@ -82,6 +82,16 @@ describe("custom headers", () => {
   });
 });
 
+describe("request header limit (--read-buffer-size 4Ki)", () => {
+  it("a calling app's header over 4 KiB gets 431, and the Courier keeps serving", async () => {
+    const res = await invokeVia(caller, "callee", "/too-big-header", ["X-Huge", "h".repeat(5 * 1024)]);
+    expect(res.status).toBe(431);
+    expect(app.find("/too-big-header")).toEqual([]);
+    expect(caller.child.exitCode).toBeNull();
+    expect((await echoed(await invokeVia(caller, "callee", "/after-huge"))).url).toBe("/after-huge");
+  });
+});
+
 describe("hop-by-hop headers", () => {
   it("the calling app's hop-by-hop headers and the ones its Connection names do not reach the app", async () => {
     const answer = await echoed(

@@ -74,6 +74,15 @@ describe("verbs", () => {
   });
 });
 
+describe("unknown verbs", () => {
+  it("an unknown verb reaches the app as POST (spec §4.2)", async () => {
+    const res = await invoke("PURGE", "/verbs/purge/x?y=1", { body: "purge body" });
+    expect(res.status).toBe(200);
+    const seen = app.find("/verbs/purge/");
+    expect(seen.map((r) => [r.method, r.url, r.body.toString()])).toEqual([["POST", "/verbs/purge/x?y=1", "purge body"]]);
+  });
+});
+
 describe("statuses pass through with their bodies", () => {
   it("201 with the app's body and content type", async () => {
     const res = await invoke("POST", "/status/201?ct=text/plain;%20charset=utf-8", { body: "x" });
@@ -157,6 +166,20 @@ describe("HEAD", () => {
     expect(text.slice(end + 4)).toBe("");
     const seen = app.find("/head/probe");
     expect(seen.map((r) => r.method)).toEqual(["HEAD"]);
+  });
+});
+
+describe("HEAD on an error status", () => {
+  it("the buffered error answer to HEAD sends no body bytes", async () => {
+    const { port } = new URL(caller.url);
+    const raw = await rawExchange(
+      caller.url,
+      `HEAD /v1.0/invoke/callee/method/status/404?ct=text/plain HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`,
+    );
+    const text = raw.toString("latin1");
+    const end = text.indexOf("\r\n\r\n");
+    expect(text.slice(0, end)).toMatch(/^HTTP\/1\.1 404 /);
+    expect(text.slice(end + 4)).toBe("");
   });
 });
 

@@ -84,6 +84,23 @@ describe("routing forms", () => {
     expect(headerValues(answer.rawHeaders, "dapr-callee-app-id")).toEqual(["callee"]);
   });
 
+  it("the dapr-app-id header wins over basic auth, and then Authorization is forwarded", async () => {
+    const answer = echoed(await get("/both-forms", ["dapr-app-id", "callee", "Authorization", basic("dapr-app-id", "nosuchapp")]));
+    expect(answer.url).toBe("/both-forms");
+    expect(headerValues(answer.rawHeaders, "authorization")).toEqual([basic("dapr-app-id", "nosuchapp")]);
+    expect(headerValues(answer.rawHeaders, "dapr-app-id")).toEqual([]);
+  });
+
+  it("Courier's own API routes are not invocations, even with dapr-app-id", async () => {
+    const before = app.requests.length;
+    const health = await get("/v1.0/healthz", ["dapr-app-id", "callee"]);
+    expect(health.status).toBe(204);
+    const meta = await get("/v1.0/metadata", ["dapr-app-id", "callee"]);
+    expect(meta.status).toBe(200);
+    expect(jsonBody<{ id: string }>(meta).id).toBe("caller");
+    expect(app.requests.slice(before).filter((r) => r.url.startsWith("/v1.0"))).toEqual([]);
+  });
+
   it("<id>.<namespace> addressing reaches the app", async () => {
     const answer = echoed(await get("/v1.0/invoke/callee.default/method/namespaced"));
     expect(answer.url).toBe("/namespaced");

@@ -29,6 +29,16 @@ beforeAll(async () => {
     res.write("part-2|");
     res.end("part-3");
   });
+  // /fail-stream/<id>: a 503 whose body comes in two parts, the second after release.
+  app.route("/fail-stream/", async (req, res, rec) => {
+    const id = rec.url.split("/")[2]!;
+    const released = new Promise<void>((resolve) => releases.set(id, resolve));
+    req.resume();
+    res.writeHead(503, { "content-type": "text/plain", "x-failing": "yes" });
+    res.write("unavailable-1|");
+    await within(released, WAIT_MS * 2, `stream ${id} never released`);
+    res.end("unavailable-2");
+  });
   // /duplex: echoes each request chunk as soon as it arrives.
   app.route("/duplex", (req, res) => {
     res.writeHead(200, { "content-type": "application/octet-stream" });
@@ -158,5 +168,23 @@ describe("streaming", () => {
       "the caller Courier never finished the abandoned call",
     );
     expect(caller.child.exitCode).toBeNull();
+  });
+
+  it("for a streaming (chunked) request an app error status is streamed, not buffered (spec §4.3)", async () => {
+    const { req, response } = chunkedRequest(caller.url, { path: "/v1.0/invoke/callee/method/fail-stream/beta" });
+    req.end("streamed request body");
+    const res = await within(response, WAIT_MS, "no response headers while the app holds back the rest of its error body");
+    expect(res.statusCode).toBe(503);
+    expect(res.headers["x-failing"]).toBe("yes");
+    expect(res.headers["content-type"]).toBe("text/plain");
+    const first = await within(
+      new Promise<Buffer>((resolve) => res.once("data", resolve)),
+      WAIT_MS,
+      "the first part of the error body did not arrive while the app held back the rest",
+    );
+    expect(first.toString()).toBe("unavailable-1|");
+    releases.get("beta")!();
+    const rest = await within(readAll(res), WAIT_MS, "error body did not end");
+    expect(first.toString() + rest.toString()).toBe("unavailable-1|unavailable-2");
   });
 });
