@@ -150,7 +150,9 @@ export class HttpApiServer {
       return this.#invokeFailed(res, target, new BodyTooLargeError(maxBodySize).message, 500, req);
     }
 
-    const drop = ["dapr-api-token"];
+    // `expect: 100-continue` was answered at this hop (Node sends the 100); forwarded, it makes
+    // the callee's undici refuse the app call (curl sends it for large uploads).
+    const drop = ["dapr-api-token", "expect"];
     if (form === "header") drop.push("dapr-app-id");
     if (form === "basic-auth") drop.push("authorization");
     const verb = (req.method ?? "GET").toUpperCase();
@@ -267,7 +269,12 @@ export class HttpApiServer {
       if (req.method !== "GET" && req.method !== "HEAD") return this.#fail(res, "ERR_MALFORMED_REQUEST", `method ${req.method} not allowed`, 405);
       return writeJson(res, 200, { ...this.#opts.metadata(), extended: Object.fromEntries(this.#extended) });
     }
-    const key = decodeURIComponent(path.slice("/v1.0/metadata/".length));
+    let key: string;
+    try {
+      key = decodeURIComponent(path.slice("/v1.0/metadata/".length));
+    } catch {
+      return this.#fail(res, "ERR_MALFORMED_REQUEST", `invalid URL escape in metadata key`, undefined, req);
+    }
     if (req.method !== "PUT" || !key) {
       req.resume();
       return this.#fail(res, "ERR_METADATA_SET", "PUT /v1.0/metadata/{key} with the value as body", req.method !== "PUT" ? 405 : undefined);
@@ -295,7 +302,9 @@ export class HttpApiServer {
 
   #fail(res: http.ServerResponse, name: ApiErrorName, message: string, statusOverride?: number, req?: http.IncomingMessage) {
     const { status, body } = apiError(name, message);
-    if (req && !req.complete) return answerUnreadRequest(req, res, statusOverride ?? status, body);
+    // Only an unread body forces the connection closed; a bodiless request keeps it (and any
+    // requests pipelined behind it) usable.
+    if (req && hasUnreadBody(req)) return answerUnreadRequest(req, res, statusOverride ?? status, body);
     writeJson(res, statusOverride ?? status, body);
   }
 }
@@ -310,6 +319,11 @@ const UNREAD_BODY_LINGER_MS = 2_000;
  * at once but ends only when the body is discarded or after a bounded linger (Go's server also
  * lingers before closing, for the same reason).
  */
+function hasUnreadBody(req: http.IncomingMessage): boolean {
+  if (req.complete) return false;
+  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+}
+
 function answerUnreadRequest(req: http.IncomingMessage, res: http.ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
   res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), Connection: "close" });

@@ -146,6 +146,42 @@ describe("malformed HTTP on the API port", () => {
     expect(complete.map((r) => r.url).sort()).toEqual(["/echo", "/echo", "/slow?ms=700"]);
   });
 
+  it("an invalid percent escape in a metadata key is a 400, not a handler failure", async () => {
+    const ex = await rawExchange(caller.httpPort, [req(["PUT /v1.0/metadata/%zz HTTP/1.1", "Host: x", "Content-Length: 1", "Connection: close"]), "v"]);
+    expect(statusLine(ex)).toMatch(/^HTTP\/1\.1 400/);
+    expect(ex.data.toString()).toContain("ERR_MALFORMED_REQUEST");
+    expect(caller.output()).not.toMatch(/http api handler failed/);
+    await expectHealthy();
+  });
+
+  it("an error answer does not drop the requests pipelined behind it", async () => {
+    const before = app.received.length;
+    // One write: all three requests are in the server's buffer before the first is answered.
+    const ex = await rawExchange(caller.httpPort, [
+      req(["GET /v1.0/invoke/rob-b/method/%zz HTTP/1.1", "Host: x"]) +
+        `${req(["POST /v1.0/invoke/rob-b/method/second HTTP/1.1", "Host: x", "Content-Length: 3"])}abc` +
+        req(["GET /v1.0/invoke/rob-b/method/third HTTP/1.1", "Host: x", "Connection: close"]),
+    ]);
+    const statuses = [...ex.data.toString("latin1").matchAll(/HTTP\/1\.1 (\d{3}) [A-Z]/g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([400, 200, 200]);
+    // Node runs pipelined handlers concurrently, so the app may see them in either order.
+    expect(app.received.slice(before).map((r) => `${r.url} ${r.body}`).sort()).toEqual(["/second abc", "/third "]);
+    await expectHealthy();
+  });
+
+  it("Expect: 100-continue (curl sends it for large uploads) gets 100 Continue and reaches the app", async () => {
+    const before = app.received.length;
+    const ex = await rawExchange(
+      caller.httpPort,
+      [req(["POST /v1.0/invoke/rob-b/method/upload HTTP/1.1", "Host: x", "Expect: 100-continue", "Content-Length: 5", "Connection: close"]), "hello"],
+      { pauseMs: 200 },
+    );
+    const text = ex.data.toString("latin1");
+    expect(text).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200/);
+    expect(app.received.slice(before).map((r) => `${r.url} ${r.body}`)).toEqual(["/upload hello"]);
+    await expectHealthy();
+  });
+
   it("a caller that disconnects while the app is slow cancels the app's request", async () => {
     const before = app.received.length;
     await rawExchange(
