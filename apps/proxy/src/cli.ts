@@ -91,7 +91,8 @@ export function buildCli(): Command {
     )
     .option("--dapr-internal-grpc-listen-address <host>", "address the internal gRPC server listens on", "127.0.0.1")
     .option("--dapr-listen-addresses <list>", "comma-separated addresses the API servers listen on", "127.0.0.1")
-    .option("--namespace <ns>", "namespace of this app (env NAMESPACE)", process.env["NAMESPACE"] || "default")
+    // The NAMESPACE fallback is applied in parseCli, from the environment it is given.
+    .option("--namespace <ns>", "namespace of this app (env NAMESPACE)", "default")
     .option("--config <file>", "Dapr Configuration YAML (name resolution, …)")
     .option("--resources-path <dir>", "folder of Dapr resources; repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--filter <module>", "ES module whose default export adds caller/callee filters; repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
@@ -131,7 +132,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     daprInternalGrpcPort: o["daprInternalGrpcPort"],
     daprInternalGrpcListenAddress: o["daprInternalGrpcListenAddress"],
     daprListenAddresses: String(o["daprListenAddresses"]).split(",").map((s) => s.trim()).filter(Boolean),
-    namespace: o["namespace"],
+    namespace: command.getOptionValueSource("namespace") === "cli" ? o["namespace"] : env["NAMESPACE"] || o["namespace"],
     config: o["config"],
     resourcesPaths: o["resourcesPath"],
     filters: o["filter"],
