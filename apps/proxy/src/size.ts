@@ -13,7 +13,8 @@ const UNITS: Record<string, number> = {
 export function parseByteSize(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([KMG]i?|B)?\s*$/.exec(text);
   if (!match) throw new Error(`invalid size "${text}": use a number with an optional Ki, Mi or Gi suffix (e.g. 4Mi)`);
-  const value = Number(match[1]) * UNITS[match[2] ?? ""]!;
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`invalid size "${text}": must be positive`);
-  return Math.floor(value);
+  // Floored first: a fraction of a byte ("0.5") must not pass as positive and become a 0 limit.
+  const bytes = Math.floor(Number(match[1]) * UNITS[match[2] ?? ""]!);
+  if (!Number.isFinite(bytes) || bytes <= 0) throw new Error(`invalid size "${text}": must be positive`);
+  return bytes;
 }
