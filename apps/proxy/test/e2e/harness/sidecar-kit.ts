@@ -1,7 +1,7 @@
 // Shared by lifecycle/resolution/robustness/npm-pack e2e tests: test apps, raw sockets, CLI runs,
 // and one place that tears down every process a test file started, even after a failure.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
@@ -124,9 +124,9 @@ export class Fixtures {
   readonly #cleanups: (() => void)[] = [];
 
   home(): string {
-    const h = tempHome();
-    this.#cleanups.push(h.cleanup);
-    return h.dir;
+    const { dir } = tempHome();
+    this.#cleanups.push(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
+    return dir;
   }
 
   async app(name: string, port?: number): Promise<TestApp> {
@@ -151,11 +151,21 @@ export class Fixtures {
   async teardown(): Promise<void> {
     const couriers = [...this.#couriers];
     this.#couriers.clear();
-    await Promise.all(couriers.map((c) => stopHard(c)));
     const apps = [...this.#apps];
     this.#apps.clear();
-    await Promise.all(apps.map((a) => a.close()));
-    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    try {
+      await Promise.all(couriers.map((c) => stopHard(c)));
+      await Promise.all(apps.map((a) => a.close()));
+    } finally {
+      // Homes go last, once no Courier can write into them any more.
+      for (const cleanup of this.#cleanups.splice(0)) {
+        try {
+          cleanup();
+        } catch {
+          /* a leftover temp folder must not fail the suite */
+        }
+      }
+    }
   }
 }
 
