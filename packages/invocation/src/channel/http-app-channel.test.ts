@@ -134,6 +134,13 @@ describe("HttpAppChannel: request construction (spec §3.4)", () => {
     expect(seen[0]!.rawHeaders).toContain("Dapr-Caller-App-Id");
   });
 
+  it("never lets a `host` metadata key override the app's Host header", async () => {
+    const { port, seen } = await app();
+    await readBody((await channel({ port }).invoke(request({ metadata: new Metadata({ host: "evil.example", HOST: "evil2" }) }), context())).body);
+    expect(seen[0]!.headers.host).toBe(`127.0.0.1:${port}`);
+    expect(seen[0]!.rawHeaders.filter((h) => h.toLowerCase() === "host")).toHaveLength(1);
+  });
+
   it("takes Content-Type from the message, not from the metadata", async () => {
     const { port, seen } = await app();
     const ch = channel({ port });

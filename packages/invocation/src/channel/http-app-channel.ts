@@ -71,7 +71,9 @@ export class HttpAppChannel implements AppChannel {
 
     const headers = httpHeadersFromMetadata(req.metadata);
     const flat: string[] = [];
-    for (const [name, value] of headers) flat.push(name, value);
+    // Host names the app's own origin: a `host` key in the metadata (a gRPC caller can send one)
+    // must not override it. Go's client, and so daprd, ignores Header["Host"] the same way.
+    for (const [name, value] of headers) if (name.toLowerCase() !== "host") flat.push(name, value);
     // spec §3.4: Content-Type comes from the message; protobuf payloads are labelled as such.
     const contentType = req.dataTypeUrl ? "application/x-protobuf" : req.contentType;
     if (contentType) flat.push("content-type", contentType);
