@@ -11,6 +11,9 @@ export default mergeConfig(
       testTimeout: 60_000,
       // Each file starts its own processes; two files at a time keeps a 2-core machine responsive.
       maxWorkers: 2,
+      // Vitest runs projects with different maxWorkers in separate groups, and refuses to start
+      // (whole-repo `npm test`) unless each group has its own order: the e2e tests run last.
+      sequence: { groupOrder: 1 },
     },
   }),
 );
