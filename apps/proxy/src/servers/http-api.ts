@@ -312,6 +312,12 @@ export class HttpApiServer {
 /** How long an answered request's unread body is still discarded before the socket closes. */
 const UNREAD_BODY_LINGER_MS = 2_000;
 
+/** True when the request still has body bytes on the wire that nobody will read. */
+function hasUnreadBody(req: http.IncomingMessage): boolean {
+  if (req.complete) return false;
+  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+}
+
 /**
  * Answers without reading an unwanted body; the connection cannot be reused after that. Node
  * closes the socket as soon as a `Connection: close` answer ends, and a client still sending
@@ -319,11 +325,6 @@ const UNREAD_BODY_LINGER_MS = 2_000;
  * at once but ends only when the body is discarded or after a bounded linger (Go's server also
  * lingers before closing, for the same reason).
  */
-function hasUnreadBody(req: http.IncomingMessage): boolean {
-  if (req.complete) return false;
-  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
-}
-
 function answerUnreadRequest(req: http.IncomingMessage, res: http.ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
   res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), Connection: "close" });
