@@ -392,8 +392,9 @@ describe("HttpAppChannel: failures", () => {
     await arrived.promise;
     ac.abort();
     const err = await failure(pending);
-    expect(err.code).toBe(GrpcCode.Internal);
-    expect(err.message).toBe("error invoking app channel: context canceled");
+    // An abort is reported as what it is, not as a channel failure.
+    expect(err.code).toBe(GrpcCode.Canceled);
+    expect(err.message).toBe("context canceled");
   });
 
   it("reports an abort whose reason is an InvocationError as context canceled", async () => {
@@ -402,15 +403,17 @@ describe("HttpAppChannel: failures", () => {
     const ac = new AbortController();
     const pending = channel({ port }).invoke(request(), context(ac.signal));
     await arrived.promise;
-    ac.abort(new InvocationError(GrpcCode.Canceled, "context canceled"));
+    const reason = new InvocationError(GrpcCode.Canceled, "context canceled");
+    ac.abort(reason);
     const err = await failure(pending);
-    expect(err.message).toBe("error invoking app channel: context canceled");
+    expect(err).toBe(reason);
   });
 
   it("reports a deadline (TimeoutError abort) as context deadline exceeded", async () => {
     const { port } = await app(() => {});
     const err = await failure(channel({ port }).invoke(request(), context(AbortSignal.timeout(30))));
-    expect(err.message).toBe("error invoking app channel: context deadline exceeded");
+    expect(err.code).toBe(GrpcCode.DeadlineExceeded);
+    expect(err.message).toBe("context deadline exceeded");
   });
 
   it("fails the response body when ctx.signal aborts mid-stream", async () => {
@@ -429,7 +432,8 @@ describe("HttpAppChannel: failures", () => {
   it("does not call the app for an already aborted call", async () => {
     const { port, seen } = await app();
     const err = await failure(channel({ port }).invoke(request(), context(AbortSignal.abort())));
-    expect(err.message).toBe("error invoking app channel: context canceled");
+    expect(err.code).toBe(GrpcCode.Canceled);
+    expect(err.message).toBe("context canceled");
     expect(seen).toHaveLength(0);
   });
 });

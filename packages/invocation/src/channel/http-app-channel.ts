@@ -93,7 +93,9 @@ export class HttpAppChannel implements AppChannel {
         signal: ctx.signal,
       });
     } catch (err) {
-      throw new InvocationError(GrpcCode.Internal, `error invoking app channel: ${describe(err, req.verb, this.#origin, ctx.signal)}`, {
+      // An aborted call reports why it was aborted (deadline or cancel), not a channel failure.
+      if (ctx.signal.aborted) throw abortError(ctx.signal.reason);
+      throw new InvocationError(GrpcCode.Internal, `error invoking app channel: ${describe(err, req.verb, this.#origin)}`, {
         cause: err,
       });
     }
@@ -166,13 +168,14 @@ function toList(value: string | string[] | undefined): string[] {
   return Array.isArray(value) ? value : [value];
 }
 
-function describe(err: unknown, verb: string, origin: string, signal: AbortSignal): string {
+function abortError(reason: unknown): InvocationError {
+  if (reason instanceof InvocationError) return reason;
+  if ((reason as Error | undefined)?.name === "TimeoutError") return new InvocationError(GrpcCode.DeadlineExceeded, "context deadline exceeded");
+  return new InvocationError(GrpcCode.Canceled, "context canceled");
+}
+
+function describe(err: unknown, verb: string, origin: string): string {
   const e = err as { code?: unknown; message?: string; name?: string };
-  // undici rejects with the signal's reason, which may be anything (an InvocationError from
-  // the HTTP API, a TimeoutError from a deadline): describe the abort, not the reason object.
-  if (signal.aborted) {
-    return (signal.reason as Error | undefined)?.name === "TimeoutError" ? "context deadline exceeded" : "context canceled";
-  }
   if (e?.name === "AbortError") return "context canceled";
   const detail = typeof e?.code === "string" && e.code !== "" ? `${e.code}: ${e.message ?? ""}` : (e?.message ?? String(err));
   return `${verb} ${origin}: ${detail}`;
