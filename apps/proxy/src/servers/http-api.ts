@@ -239,13 +239,31 @@ export class HttpApiServer {
   ) {
     for (const [name, values] of groupHeaders(headers)) res.setHeader(name, values);
     if (contentType) res.setHeader("Content-Type", contentType);
-    res.writeHead(status);
     if (req.method === "HEAD") {
+      res.writeHead(status);
       await discardBody(response.body);
       res.end();
       return;
     }
-    await pump(response.body, res);
+    const body = response.body[Symbol.asyncIterator]();
+    const first = await body.next();
+    if (first.done) {
+      res.writeHead(status, { "Content-Length": 0 });
+      res.end();
+      return;
+    }
+    // A body that is complete within this turn of the event loop (most answers) goes out in one
+    // write with its real length; anything still streaming goes out chunked, first chunk now.
+    const next = body.next();
+    const second = await Promise.race([next, nextTurn()]);
+    if (second !== NEXT_TURN && second.done) {
+      res.writeHead(status, { "Content-Length": first.value.byteLength });
+      res.end(first.value);
+      return;
+    }
+    res.writeHead(status);
+    res.write(first.value);
+    await pump(body, res, second === NEXT_TURN ? next : Promise.resolve(second));
   }
 
   #health(outbound: boolean, query: string, res: http.ServerResponse) {
@@ -339,17 +357,32 @@ function answerUnreadRequest(req: http.IncomingMessage, res: http.ServerResponse
   req.resume();
 }
 
+const NEXT_TURN = Symbol("next turn");
+
+function nextTurn(): Promise<typeof NEXT_TURN> {
+  return new Promise((resolve) => setImmediate(resolve, NEXT_TURN));
+}
+
 /**
- * Copies the body to the caller with back-pressure: the app's body is pulled only as fast as
- * the caller reads. (A hand loop: stream.pipeline costs an AbortController per response.)
+ * Copies the rest of a body to the caller with back-pressure: the app's body is pulled only as
+ * fast as the caller reads. (A hand loop: stream.pipeline costs an AbortController per response.)
  */
-async function pump(body: AsyncIterable<Uint8Array>, res: http.ServerResponse): Promise<void> {
-  for await (const chunk of body) {
-    if (res.destroyed) throw new Error("caller went away");
-    if (!res.write(chunk)) {
-      await drainOrClose(res);
+async function pump(
+  body: AsyncIterator<Uint8Array>,
+  res: http.ServerResponse,
+  pending: Promise<IteratorResult<Uint8Array>>,
+): Promise<void> {
+  try {
+    for (let next = await pending; !next.done; next = await body.next()) {
       if (res.destroyed) throw new Error("caller went away");
+      if (!res.write(next.value)) {
+        await drainOrClose(res);
+        if (res.destroyed) throw new Error("caller went away");
+      }
     }
+  } catch (err) {
+    await body.return?.();
+    throw err;
   }
   await new Promise<void>((resolve) => res.end(resolve));
 }
