@@ -1,4 +1,4 @@
-import type { BodyStream } from "../model/body.js";
+import { watchBody } from "../model/watch-body.js";
 import { isInvocationError } from "../errors.js";
 import type { Filter } from "./filter.js";
 
@@ -35,7 +35,7 @@ export function accessLog(options: AccessLogOptions = {}): Filter {
     // The body is wrapped only when the line will be written: this filter sits on the hot path.
     if (ctx.log.isLevelEnabled && !ctx.log.isLevelEnabled(level)) return res;
     const status = res.status;
-    res.body = countBytes(res.body, (bytes, error) => {
+    res.body = watchBody(res.body, ({ bytes, error }) => {
       const fields = { ...base, status, bytes, ms: elapsed(started) };
       if (error) ctx.log.warn({ ...fields, err: String((error as Error)?.message ?? error) }, "invocation response aborted");
       else ctx.log[level](fields, "invocation");
@@ -46,45 +46,4 @@ export function accessLog(options: AccessLogOptions = {}): Filter {
 
 function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 100) / 100;
-}
-
-function countBytes(body: BodyStream, done: (bytes: number, error?: unknown) => void): BodyStream {
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-      let bytes = 0;
-      let reported = false;
-      const report = (error?: unknown) => {
-        if (reported) return;
-        reported = true;
-        done(bytes, error);
-      };
-      const abandoned = () => report(new Error("response body abandoned"));
-      const inner = (async function* () {
-        try {
-          for await (const chunk of body) {
-            bytes += chunk.byteLength;
-            yield chunk;
-          }
-          report();
-        } catch (err) {
-          report(err);
-          throw err;
-        } finally {
-          abandoned();
-        }
-      })();
-      return {
-        next: () => inner.next(),
-        // A generator closed before its first next() skips its finally; such a body was
-        // abandoned too (e.g. Readable.from(body) destroyed before reading).
-        return: async (value?: unknown) => {
-          try {
-            return await inner.return(value as undefined);
-          } finally {
-            abandoned();
-          }
-        },
-      };
-    },
-  };
 }

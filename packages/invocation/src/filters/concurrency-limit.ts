@@ -1,5 +1,5 @@
 import { GrpcCode, InvocationError } from "../errors.js";
-import type { BodyStream } from "../model/body.js";
+import { watchBody } from "../model/watch-body.js";
 import type { Filter } from "./filter.js";
 
 /**
@@ -48,40 +48,7 @@ export function concurrencyLimit(limit: number): Filter {
       release();
       throw err;
     }
-    res.body = releaseAtEnd(res.body, release);
+    res.body = watchBody(res.body, release);
     return res;
-  };
-}
-
-function releaseAtEnd(body: BodyStream, release: () => void): BodyStream {
-  let released = false;
-  const once = () => {
-    if (!released) {
-      released = true;
-      release();
-    }
-  };
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-      const inner = (async function* () {
-        try {
-          yield* body;
-        } finally {
-          once();
-        }
-      })();
-      return {
-        next: () => inner.next(),
-        // A generator closed before its first next() skips its finally, and a consumer that
-        // gives up before reading (Readable.from(body).destroy()) does exactly that: release here too.
-        return: async (value?: unknown) => {
-          try {
-            return await inner.return(value as undefined);
-          } finally {
-            once();
-          }
-        },
-      };
-    },
   };
 }
