@@ -77,6 +77,13 @@ export class Http2SessionPool {
     entry.session.destroy();
   }
 
+  /** Destroys this entry's session, and forgets it if the address still maps to it. */
+  #drop(address: string, entry: Entry): void {
+    if (this.#entries.get(address) === entry) this.#entries.delete(address);
+    entry.state = "closing";
+    if (!entry.session.destroyed) entry.session.destroy();
+  }
+
   close(): void {
     clearInterval(this.#timer);
     for (const [address, entry] of this.#entries) {
@@ -128,16 +135,20 @@ export class Http2SessionPool {
         continue;
       }
       if (session.connecting || session.destroyed) continue;
+      // These callbacks may run after the address got a new session: they drop this one only,
+      // never whatever session the address has by then.
       const timeout = setTimeout(() => {
         this.#log.warn({ address }, "internal gRPC keepalive ping timed out; dropping the connection");
-        this.reset(address);
+        this.#drop(address, entry);
       }, this.#opts.keepaliveTimeoutMs);
       timeout.unref();
       try {
-        session.ping((err) => {
+        const sent = session.ping((err) => {
           clearTimeout(timeout);
-          if (err) this.reset(address);
+          if (err) this.#drop(address, entry);
         });
+        // Too many pings already outstanding: the earlier ones' timers decide.
+        if (!sent) clearTimeout(timeout);
       } catch {
         clearTimeout(timeout);
       }

@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import http2 from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -28,6 +27,13 @@ export interface InternalGrpcServerOptions {
   /** Max gRPC message size both ways (daprd: `--max-body-size`, spec §2.11). */
   maxMessageSize: number;
   log?: Logger;
+  /**
+   * Ping every connection this often and drop it when the ack does not come within
+   * `keepaliveTimeoutMs` (spec §2.10: 10 s / 5 s), so calls from a peer that vanished without a
+   * FIN or RST (host down, network partition) are cancelled instead of held forever.
+   */
+  keepaliveMs?: number;
+  keepaliveTimeoutMs?: number;
 }
 
 const ENVELOPE_SLACK = 64 * 1024;
@@ -44,6 +50,7 @@ export class InternalGrpcServer {
   readonly #log: Logger;
   readonly #sessions = new Set<http2.ServerHttp2Session>();
   readonly #calls = new Set<http2.ServerHttp2Stream>();
+  readonly #keepalive: NodeJS.Timeout;
 
   constructor(opts: InternalGrpcServerOptions) {
     this.#opts = opts;
@@ -69,6 +76,9 @@ export class InternalGrpcServer {
     this.#server.on("sessionError", (err) => this.#log.debug({ err: String(err) }, "internal gRPC session error"));
     // HTTP/1.x or TLS bytes on the cleartext HTTP/2 port: close the socket.
     this.#server.on("unknownProtocol", (socket) => socket.destroy());
+    const keepaliveTimeoutMs = opts.keepaliveTimeoutMs ?? 5_000;
+    this.#keepalive = setInterval(() => this.#ping(keepaliveTimeoutMs), opts.keepaliveMs ?? 10_000);
+    this.#keepalive.unref();
     this.#server.on("stream", (stream, headers) => {
       stream.on("error", (err) => this.#log.debug({ err: String(err) }, "internal gRPC stream error"));
       void this.#route(stream, headers).catch((err) => {
@@ -90,6 +100,7 @@ export class InternalGrpcServer {
 
   /** GOAWAY to every peer, let in-flight calls finish for up to `graceMs`, then cut them. */
   async close(graceMs = 5_000): Promise<void> {
+    clearInterval(this.#keepalive);
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const session of this.#sessions) session.close();
     const timer = setTimeout(() => {
@@ -99,6 +110,27 @@ export class InternalGrpcServer {
     timer.unref();
     await closed;
     clearTimeout(timer);
+  }
+
+  #ping(timeoutMs: number): void {
+    for (const session of this.#sessions) {
+      if (session.destroyed || session.closed) continue;
+      const timer = setTimeout(() => {
+        this.#log.warn("internal gRPC keepalive ping timed out; dropping the connection");
+        session.destroy();
+      }, timeoutMs);
+      timer.unref();
+      try {
+        const sent = session.ping((err) => {
+          clearTimeout(timer);
+          if (err && !session.destroyed) session.destroy();
+        });
+        // Too many pings already outstanding: the earlier ones' timers decide.
+        if (!sent) clearTimeout(timer);
+      } catch {
+        clearTimeout(timer);
+      }
+    }
   }
 
   async #route(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
@@ -115,30 +147,38 @@ export class InternalGrpcServer {
     this.#fail(stream, new InvocationError(GrpcCode.Unimplemented, `unknown method ${String(path)}`));
   }
 
-  #callContext(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) {
+  #callContext(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): ServerCall {
     this.#calls.add(stream);
     const controller = new AbortController();
     const timeoutMs = parseGrpcTimeout(headers["grpc-timeout"]);
-    const deadline = timeoutMs !== undefined ? Date.now() + timeoutMs : undefined;
+    const call: ServerCall = {
+      signal: controller.signal,
+      deadline: timeoutMs !== undefined ? Date.now() + timeoutMs : undefined,
+      state: "pending",
+      onDeadline: undefined,
+    };
     let timer: NodeJS.Timeout | undefined;
     if (timeoutMs !== undefined) {
-      // The caller's deadline reaches the app call (deliberate difference, spec §11 row 4).
-      timer = setTimeout(() => controller.abort(new InvocationError(GrpcCode.DeadlineExceeded, "context deadline exceeded")), timeoutMs);
+      // The caller's deadline reaches the app call (deliberate difference, spec §11 row 4), and
+      // bounds the call whatever the app does: the caller gets DeadlineExceeded at the deadline.
+      timer = setTimeout(() => {
+        const err = new InvocationError(GrpcCode.DeadlineExceeded, "context deadline exceeded");
+        controller.abort(err);
+        if (call.state === "pending") {
+          call.state = "done";
+          this.#fail(stream, err);
+        } else if (call.state === "responding") {
+          call.onDeadline?.(err);
+        }
+      }, timeoutMs);
     }
-    let answered = false;
-    const onClose = () => {
+    stream.once("close", () => {
       if (timer) clearTimeout(timer);
       this.#calls.delete(stream);
-      if (!answered) controller.abort(new InvocationError(GrpcCode.Canceled, "context canceled"));
-    };
-    stream.once("close", onClose);
-    return {
-      signal: controller.signal,
-      deadline,
-      answered: () => {
-        answered = true;
-      },
-    };
+      // The caller went away (or the connection died) before the whole answer was sent.
+      if (call.state !== "done") controller.abort(new InvocationError(GrpcCode.Canceled, "context canceled"));
+    });
+    return call;
   }
 
   #messages(stream: http2.ServerHttp2Stream): AsyncGenerator<Uint8Array> {
@@ -148,6 +188,7 @@ export class InternalGrpcServer {
 
   async #callLocal(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
     const call = this.#callContext(stream, headers);
+    let res: InvokeResponse | undefined;
     try {
       let message: InternalInvokeRequest | undefined;
       for await (const frame of this.#messages(stream)) {
@@ -157,19 +198,18 @@ export class InternalGrpcServer {
       if (message === undefined) throw new InvocationError(GrpcCode.Unimplemented, "CallLocal got no request message");
       if (!message.message) throw new InvocationError(GrpcCode.InvalidArgument, "parsing InternalInvokeRequest error: field Message is nil");
       const data = message.message.data?.value ?? new Uint8Array(0);
-      const res = await this.#opts.dispatcher.dispatch(fromInternalRequest(message, bodyFromBytes(data), data.byteLength), {
+      res = await this.#opts.dispatcher.dispatch(fromInternalRequest(message, bodyFromBytes(data), data.byteLength), {
         signal: call.signal,
         deadline: call.deadline,
       });
       const body = await readBody(res.body, this.#opts.maxMessageSize);
       const out = encodeFrame(toBinary(InternalInvokeResponseSchema, toInternalResponse(res, { includeBody: body })));
-      call.answered();
-      this.#respond(stream, async () => {
+      this.#respond(stream, call, async () => {
         stream.write(out);
       });
     } catch (err) {
-      call.answered();
-      this.#fail(stream, err);
+      if (res) void discardBody(res.body);
+      this.#answerError(stream, call, err);
     }
   }
 
@@ -195,24 +235,30 @@ export class InternalGrpcServer {
       const req = fromInternalRequest(request, body, Number.isInteger(length) && length >= 0 ? length : undefined);
       res = await this.#opts.dispatcher.dispatch(req, { signal: call.signal, deadline: call.deadline });
       const response = res;
-      this.#respond(stream, async () => {
+      this.#respond(stream, call, async () => {
         for await (const msg of writeResponseStream(response)) {
-          if (stream.closed || stream.destroyed) return;
-          if (!stream.write(encodeFrame(toBinary(InternalInvokeResponseStreamSchema, msg)))) {
-            await once(stream, "drain", { signal: call.signal });
-          }
+          // Cut by the caller, the deadline or close(): leaving the loop closes the app's body.
+          if (stream.closed || stream.destroyed || stream.writableEnded) return;
+          if (!stream.write(encodeFrame(toBinary(InternalInvokeResponseStreamSchema, msg)))) await drained(stream, call.signal);
         }
-      }, () => call.answered());
+      }, () => discardBody(response.body));
     } catch (err) {
-      call.answered();
       if (res) void discardBody(res.body);
-      this.#fail(stream, err);
+      this.#answerError(stream, call, err);
     }
   }
 
-  /** Sends headers, runs `write`, then the status in trailers — OK, or the error `write` hit. */
-  #respond(stream: http2.ServerHttp2Stream, write: () => Promise<void>, onDone?: () => void): void {
-    if (stream.closed || stream.destroyed) return;
+  /**
+   * Sends headers, runs `write`, then the status in trailers — OK, or the error `write` hit, or
+   * DeadlineExceeded when the deadline passes first. When the call is already over (the caller
+   * left, the deadline answered it) nothing is sent and `discard` releases the app's answer.
+   */
+  #respond(stream: http2.ServerHttp2Stream, call: ServerCall, write: () => Promise<void>, discard?: () => Promise<void>): void {
+    if (call.state !== "pending" || stream.closed || stream.destroyed) {
+      void discard?.();
+      return;
+    }
+    call.state = "responding";
     let status: { code: number; message: string } = { code: GrpcCode.OK, message: "" };
     stream.once("wantTrailers", () => {
       const trailers: http2.OutgoingHttpHeaders = { "grpc-status": String(status.code) };
@@ -223,19 +269,32 @@ export class InternalGrpcServer {
         /* stream gone */
       }
     });
-    stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+    const finish = (outcome: { code: number; message: string }) => {
+      if (call.state === "done") return;
+      call.state = "done";
+      status = outcome;
+      // A body that failed after the header went out: the caller sees the status in the trailers.
+      if (!stream.closed && !stream.destroyed && !stream.writableEnded) stream.end();
+    };
+    call.onDeadline = (err) => finish(toStatus(err));
+    try {
+      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+    } catch {
+      call.state = "done";
+      void discard?.();
+      return;
+    }
     write().then(
-      () => {
-        onDone?.();
-        if (!stream.closed && !stream.destroyed) stream.end();
-      },
-      (err) => {
-        onDone?.();
-        status = toStatus(err);
-        // A body that failed after the header went out: the caller sees the status in the trailers.
-        if (!stream.closed && !stream.destroyed) stream.end();
-      },
+      () => finish({ code: GrpcCode.OK, message: "" }),
+      (err) => finish(toStatus(err)),
     );
+  }
+
+  /** A handler failure: answered as a status unless the call is already over. */
+  #answerError(stream: http2.ServerHttp2Stream, call: ServerCall, err: unknown): void {
+    if (call.state !== "pending") return;
+    call.state = "done";
+    this.#fail(stream, err);
   }
 
   #fail(stream: http2.ServerHttp2Stream, err: unknown): void {
@@ -247,11 +306,39 @@ export class InternalGrpcServer {
       return;
     }
     // Trailers-only answer (gRPC over HTTP/2).
-    stream.respond(
-      { ":status": 200, "content-type": "application/grpc", "grpc-status": String(code), "grpc-message": encodeGrpcMessage(message) },
-      { endStream: true },
-    );
+    try {
+      stream.respond(
+        { ":status": 200, "content-type": "application/grpc", "grpc-status": String(code), "grpc-message": encodeGrpcMessage(message) },
+        { endStream: true },
+      );
+    } catch {
+      /* stream gone */
+    }
   }
+}
+
+type ServerCall = {
+  readonly signal: AbortSignal;
+  readonly deadline: number | undefined;
+  /** pending: nothing sent yet; responding: headers out, body being written; done: answered. */
+  state: "pending" | "responding" | "done";
+  /** Ends a response in progress with the deadline's status. */
+  onDeadline: ((err: InvocationError) => void) | undefined;
+};
+
+/** Resolves on 'drain', on close, or when the call is aborted: a writer never hangs. */
+function drained(stream: http2.ServerHttp2Stream, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 function decode<T>(schema: Parameters<typeof fromBinary>[0], bytes: Uint8Array): T {
