@@ -95,9 +95,14 @@ describe("npm pack + install", () => {
     expect(files).toContain("README.md");
     expect(files).toContain("dist/index.js");
     expect(files).toContain("dist/index.d.ts");
-    expect(files.filter((f) => !f.startsWith("dist/") && f !== "package.json" && f !== "README.md" && f !== "LICENSE")).toEqual([]);
+    // The proxy also ships its committed bin launcher (bin/courier.js → dist/main.js).
+    const extra = name === "@courier/proxy" ? ["bin/courier.js"] : [];
+    expect(files.filter((f) => !f.startsWith("dist/") && !["package.json", "README.md", "LICENSE", ...extra].includes(f))).toEqual([]);
     expect(files.filter((f) => /(^|\/)src\/|\.test\.|\.spec\.|(^|\/)test\/|fixtures\/|tsbuildinfo/.test(f))).toEqual([]);
-    if (name === "@courier/proxy") expect(files).toContain("dist/main.js");
+    if (name === "@courier/proxy") {
+      expect(files).toContain("dist/main.js");
+      expect(files).toContain("bin/courier.js");
+    }
   });
 
   it.each(PACKAGES)("$name imports from the installed tarball with plain Node", async ({ name, exports }) => {
