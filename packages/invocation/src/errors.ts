@@ -62,3 +62,19 @@ export class InvocationError extends Error {
 export function isInvocationError(err: unknown): err is InvocationError {
   return err instanceof InvocationError;
 }
+
+/** Go's `context deadline exceeded`: a call that ran out of time. */
+export function deadlineExceededError(cause?: unknown): InvocationError {
+  return new InvocationError(GrpcCode.DeadlineExceeded, "context deadline exceeded", cause === undefined ? undefined : { cause });
+}
+
+/**
+ * The error for a call whose signal was aborted: the abort reason when it already is an
+ * InvocationError, DeadlineExceeded for a timeout, else Go's `context canceled`.
+ */
+export function abortedCallError(signal: AbortSignal, cause?: unknown): InvocationError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof InvocationError) return reason;
+  if ((reason as Error | undefined)?.name === "TimeoutError") return deadlineExceededError(cause);
+  return new InvocationError(GrpcCode.Canceled, "context canceled", cause === undefined ? undefined : { cause });
+}

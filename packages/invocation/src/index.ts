@@ -9,7 +9,7 @@ export type { HttpVerb, InvokeRequest } from "./model/invoke-request.js";
 export { isGrpcStatus } from "./model/invoke-response.js";
 export type { InvokeResponse } from "./model/invoke-response.js";
 export type { AppIdentity, InvokeContext } from "./model/invoke-context.js";
-export { GrpcCode, InvocationError, grpcCodeName, isInvocationError } from "./errors.js";
+export { GrpcCode, InvocationError, abortedCallError, deadlineExceededError, grpcCodeName, isInvocationError } from "./errors.js";
 export { silentLogger } from "./logger.js";
 export type { LogFn, Logger } from "./logger.js";
 

@@ -1,7 +1,7 @@
 import { Pool } from "undici";
 import type { Dispatcher } from "undici";
 import type { Readable } from "node:stream";
-import { GrpcCode, InvocationError } from "../errors.js";
+import { GrpcCode, InvocationError, abortedCallError } from "../errors.js";
 import { canonicalHeaderKey } from "../headers/canonical-key.js";
 import { HOP_BY_HOP_HEADERS, connectionNominated } from "../headers/hop-by-hop.js";
 import { httpHeadersFromMetadata } from "../headers/metadata-to-http.js";
@@ -108,7 +108,7 @@ export class HttpAppChannel implements AppChannel {
       });
     } catch (err) {
       // An aborted call reports why it was aborted (deadline or cancel), not a channel failure.
-      if (ctx.signal.aborted) throw abortError(ctx.signal.reason);
+      if (ctx.signal.aborted) throw abortedCallError(ctx.signal);
       throw new InvocationError(GrpcCode.Internal, `error invoking app channel: ${describe(err, req.verb, this.#origin)}`, {
         cause: err,
       });
@@ -180,12 +180,6 @@ function responseMetadata(headers: Record<string, string | string[] | undefined>
 function toList(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
-}
-
-function abortError(reason: unknown): InvocationError {
-  if (reason instanceof InvocationError) return reason;
-  if ((reason as Error | undefined)?.name === "TimeoutError") return new InvocationError(GrpcCode.DeadlineExceeded, "context deadline exceeded");
-  return new InvocationError(GrpcCode.Canceled, "context canceled");
 }
 
 function describe(err: unknown, verb: string, origin: string): string {

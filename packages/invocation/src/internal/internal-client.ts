@@ -8,7 +8,7 @@ import {
   InternalInvokeResponseStreamSchema,
 } from "@courier/protos";
 import type { InternalInvokeResponseStream } from "@courier/protos";
-import { GrpcCode, InvocationError } from "../errors.js";
+import { GrpcCode, InvocationError, abortedCallError, deadlineExceededError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { silentLogger } from "../logger.js";
 import type { RemoteInvoker } from "../messaging/remote-invoker.js";
@@ -64,9 +64,9 @@ export class InternalGrpcClient implements RemoteInvoker {
   }
 
   async invoke(address: string, req: InvokeRequest, ctx: InvokeContext): Promise<InvokeResponse> {
-    if (ctx.signal.aborted) throw abortError(ctx.signal);
+    if (ctx.signal.aborted) throw abortedCallError(ctx.signal);
     // A call whose deadline already passed is not sent at all (as gRPC clients do).
-    if (ctx.deadline !== undefined && ctx.deadline <= Date.now()) throw deadlineExceeded();
+    if (ctx.deadline !== undefined && ctx.deadline <= Date.now()) throw deadlineExceededError();
     if (this.#unaryOnly.has(address)) {
       // Only a body that could be replayed may go unary, as on the first call (spec §2.8).
       if (req.contentLength === undefined || req.contentLength > this.#opts.maxMessageSize) throw streamingUnsupported(ctx);
@@ -241,11 +241,11 @@ class ClientCall {
     // Rejections are observed through messages(); keep an unread one from surfacing globally.
     this.#headers.catch(() => {});
 
-    const onAbort = () => this.cancel(abortError(ctx.signal));
+    const onAbort = () => this.cancel(abortedCallError(ctx.signal));
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     // The deadline is enforced here too, whatever the callee does (as gRPC clients do).
     const timer =
-      ctx.deadline !== undefined ? setTimeout(() => this.cancel(deadlineExceeded()), Math.max(0, ctx.deadline - Date.now())) : undefined;
+      ctx.deadline !== undefined ? setTimeout(() => this.cancel(deadlineExceededError()), Math.max(0, ctx.deadline - Date.now())) : undefined;
     // The session is held until the response body is drained (spec §2.8, dapr#10291).
     stream.once("close", () => {
       clearTimeout(timer);
@@ -335,7 +335,7 @@ class ClientCall {
   #failure(what: string): unknown {
     if (this.sendError !== undefined) return this.sendError;
     if (this.#cancelReason !== undefined) return this.#cancelReason;
-    if (this.#ctx.signal.aborted) return abortError(this.#ctx.signal);
+    if (this.#ctx.signal.aborted) return abortedCallError(this.#ctx.signal);
     if (this.#cancelled) return new InvocationError(GrpcCode.Canceled, "context canceled");
     const err = this.#error as (Error & { code?: string }) | undefined;
     const rst = this.stream.rstCode;
@@ -371,18 +371,6 @@ function grpcCodeFromRstCode(rst: number | undefined): GrpcCode {
     default:
       return GrpcCode.Internal;
   }
-}
-
-/** Go's context errors for a caller that gave up: the abort reason if it is one of ours. */
-function abortError(signal: AbortSignal): InvocationError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof InvocationError) return reason;
-  if ((reason as Error | undefined)?.name === "TimeoutError") return deadlineExceeded();
-  return new InvocationError(GrpcCode.Canceled, "context canceled");
-}
-
-function deadlineExceeded(): InvocationError {
-  return new InvocationError(GrpcCode.DeadlineExceeded, "context deadline exceeded");
 }
 
 function streamingUnsupported(ctx: InvokeContext): InvocationError {

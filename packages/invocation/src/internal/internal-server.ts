@@ -8,7 +8,7 @@ import {
   InternalInvokeResponseStreamSchema,
 } from "@courier/protos";
 import type { InternalInvokeRequest, InternalInvokeRequestStream } from "@courier/protos";
-import { GrpcCode, InvocationError } from "../errors.js";
+import { GrpcCode, InvocationError, deadlineExceededError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { silentLogger } from "../logger.js";
 import type { CalleeDispatcher } from "../messaging/callee-dispatcher.js";
@@ -162,7 +162,7 @@ export class InternalGrpcServer {
       // The caller's deadline reaches the app call (deliberate difference, spec §11 row 4), and
       // bounds the call whatever the app does: the caller gets DeadlineExceeded at the deadline.
       timer = setTimeout(() => {
-        const err = new InvocationError(GrpcCode.DeadlineExceeded, "context deadline exceeded");
+        const err = deadlineExceededError();
         controller.abort(err);
         if (call.state === "pending") {
           call.state = "done";

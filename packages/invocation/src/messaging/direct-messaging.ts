@@ -1,6 +1,6 @@
 import { ConstantBackoff, RetriesExhaustedError, retry } from "@courier/retry";
 import type { ResolverCache, ResolveRequest } from "@courier/resolver";
-import { GrpcCode, InvocationError, isInvocationError } from "../errors.js";
+import { GrpcCode, InvocationError, abortedCallError, isInvocationError } from "../errors.js";
 import { compose } from "../filters/filter.js";
 import type { Filter, Invoke } from "../filters/filter.js";
 import { stampLocalCall, stampRemoteCall } from "../headers/caller-stamps.js";
@@ -118,7 +118,7 @@ export class DirectMessaging {
         address = await resolver.pick(resolveRequest, ctx.signal);
       } catch (err) {
         if (isInvocationError(err)) throw err;
-        if (ctx.signal.aborted) throw abortedError(ctx.signal, err);
+        if (ctx.signal.aborted) throw abortedCallError(ctx.signal, err);
         // Name resolution failures are plain errors in daprd's text (spec §4.3).
         throw new InvocationError(GrpcCode.Internal, (err as Error)?.message ?? String(err), { cause: err, plain: true });
       }
@@ -167,19 +167,10 @@ export class DirectMessaging {
       }
       // The retry policy throws the signal's own reason when the caller gives up before an
       // attempt or during the back-off; callers expect an InvocationError either way.
-      if (ctx.signal.aborted && !isInvocationError(err)) throw abortedError(ctx.signal, err);
+      if (ctx.signal.aborted && !isInvocationError(err)) throw abortedCallError(ctx.signal, err);
       throw err;
     }
   }
-}
-
-/** The error for a call its caller gave up on: the abort reason if it is one of ours, else Go's context text. */
-function abortedError(signal: AbortSignal, cause: unknown): InvocationError {
-  if (isInvocationError(signal.reason)) return signal.reason;
-  if ((signal.reason as Error | undefined)?.name === "TimeoutError") {
-    return new InvocationError(GrpcCode.DeadlineExceeded, "context deadline exceeded", { cause });
-  }
-  return new InvocationError(GrpcCode.Canceled, "context canceled", { cause });
 }
 
 /** spec §2.9: only these transport outcomes are worth another attempt. */
