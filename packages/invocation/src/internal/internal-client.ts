@@ -49,6 +49,8 @@ const USER_AGENT = "courier/0.1 (grpc over node:http2)";
 export class InternalGrpcClient implements RemoteInvoker {
   readonly #pool: Http2SessionPool;
   readonly #unaryOnly = new Set<string>();
+  /** Peers that answered a CallLocalStream, so they need no fallback replay buffer. */
+  readonly #streamingPeers = new Set<string>();
   readonly #opts: InternalGrpcClientOptions;
   readonly #log: Logger;
 
@@ -72,10 +74,16 @@ export class InternalGrpcClient implements RemoteInvoker {
       if (req.contentLength === undefined || req.contentLength > this.#opts.maxMessageSize) throw streamingUnsupported(ctx);
       return this.#callLocal(address, req, ctx, await readBody(req.body, this.#opts.maxMessageSize));
     }
-    // Keep a known-length body replayable (by reference, no copies) for the unary fallback.
-    const replay = req.contentLength !== undefined ? new ReplayableBody(req.body, this.#opts.maxMessageSize) : undefined;
+    // Until the peer has answered one CallLocalStream, keep a known-length body replayable (by
+    // reference, no copies) for the unary fallback; after that, the hot path skips the extra layer.
+    const replay =
+      req.contentLength !== undefined && !this.#streamingPeers.has(address)
+        ? new ReplayableBody(req.body, this.#opts.maxMessageSize)
+        : undefined;
     try {
-      return await this.#callLocalStream(address, replay ? { ...req, body: replay.reader() } : req, ctx);
+      const res = await this.#callLocalStream(address, replay ? { ...req, body: replay.reader() } : req, ctx);
+      this.#streamingPeers.add(address);
+      return res;
     } catch (err) {
       if (!(err instanceof UnimplementedOnFirstReceive)) throw err;
       if (!replay?.replayable) throw streamingUnsupported(ctx);
@@ -94,6 +102,7 @@ export class InternalGrpcClient implements RemoteInvoker {
   reset(address: string): void {
     this.#pool.reset(address);
     this.#unaryOnly.delete(address);
+    this.#streamingPeers.delete(address);
   }
 
   async close(): Promise<void> {
